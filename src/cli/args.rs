@@ -1,0 +1,177 @@
+//! Command-line arguments as the user typed them (clap derive). The commands
+//! turn them into resolved settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::render::RowFormat;
+
+/// Incident-response forensics for AWS CloudTrail logs.
+///
+/// Ingest CloudTrail logs from files and folders into a local Parquet store,
+/// then query each credential's timeline.
+#[derive(Debug, Parser)]
+#[command(name = "trailhound", version, propagate_version = true)]
+pub struct Cli {
+    /// The store folder.
+    #[arg(long, global = true, env = "TRAILHOUND_STORE", default_value = "trailhound-store", value_name = "DIR")]
+    pub store: PathBuf,
+
+    /// Hide progress, warnings and summaries. Errors are always shown.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// Log decisions to standard error (repeat for more detail).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read CloudTrail logs from files, folders or standard input into the store.
+    ///
+    /// Accepts S3 `{"Records":[...]}` files (gzipped or not), bare arrays,
+    /// single records, JSON lines, `aws cloudtrail lookup-events` output and
+    /// EventBridge envelopes, decided by content. Objects already ingested and
+    /// unchanged are skipped. Exits with 2 if any object failed.
+    Ingest(IngestArgs),
+
+    /// Print the events that match the filters, sorted by event time.
+    ///
+    /// Exits with 1 when no event matches.
+    Timeline(TimelineArgs),
+
+    /// Print counts of events, rows, accounts, regions and source objects.
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or folders to read (folders recursively); `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Largest object accepted, before or after decompression, e.g. `1GiB`, `500MB`, `1048576`.
+    #[arg(long, default_value = "1GiB", value_name = "SIZE", value_parser = parse_size)]
+    pub max_object_size: u64,
+
+    /// Decoding threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Events made with this access key id (AKIA… or ASIA…). Repeatable.
+    #[arg(long = "access-key", value_name = "KEY")]
+    pub access_keys: Vec<String>,
+
+    /// Events by this principal: an ARN (user, assumed-role session or role),
+    /// or a user, role or session name. Repeatable.
+    #[arg(long = "principal", value_name = "ARN|NAME")]
+    pub principals: Vec<String>,
+
+    /// Events from this source IP address (or service name). Repeatable.
+    #[arg(long = "ip", value_name = "IP")]
+    pub ips: Vec<String>,
+
+    /// Events with this event name, e.g. `CreateUser`. Repeatable.
+    #[arg(long = "event-name", value_name = "NAME")]
+    pub event_names: Vec<String>,
+
+    #[command(flatten)]
+    pub window: TimeWindowArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RowFormat::Table)]
+    pub format: RowFormat,
+}
+
+/// A time window shared by the query commands.
+#[derive(Debug, Args)]
+pub struct TimeWindowArgs {
+    /// Only events at or after this time: RFC 3339 (2023-07-10T11:42:00Z) or a date (2023-07-10).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only events at or before this time: RFC 3339, or a date (the whole day is included).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsFormat {
+    /// Aligned text for reading on a terminal.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// Parses a byte size: a number with an optional unit (B, KB, MB, GB, TB in
+/// powers of 1000; KiB, MiB, GiB, TiB in powers of 1024; case-insensitive).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid size '{text}'; use a number with an optional unit, e.g. 500MB or 2GiB"))?;
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("invalid size unit '{other}' in '{text}'; use B, KB, MB, GB, KiB, MiB or GiB")),
+    };
+    let bytes = number * multiplier;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 / 2.0 {
+        return Err(format!("invalid size '{text}': must be at least 1 byte"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parse_size_reads_units() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert_eq!(parse_size("1MiB"), Ok(1_048_576));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("1.5 kb"), Ok(1500));
+    }
+
+    #[test]
+    fn parse_size_rejects_invalid() {
+        assert!(parse_size("").is_err());
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("0").is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! Queries over the store. Each returns plain data that the command layer
+//! renders; none prints.
+
+pub mod stats;
+pub mod timeline;
+
+/// Why a query failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("query failed: {0}")]
+    Polars(#[from] polars::error::PolarsError),
+}

@@ -1,0 +1,124 @@
+//! Discovery of objects on disk: files, folders walked recursively, and `-`
+//! for standard input. Every regular file is a candidate; what it holds is
+//! decided later from its content, not its name.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::{DiscoveryError, Location, SourceObject};
+
+/// Lists the objects named by `inputs`, in a stable order. Folders are walked
+/// recursively, following symbolic links, and the store folder itself is
+/// never listed so a store kept inside an evidence folder is not read back.
+pub fn discover(inputs: &[String], store_root: Option<&Path>) -> (Vec<SourceObject>, Vec<DiscoveryError>) {
+    let excluded = store_root.and_then(|root| std::fs::canonicalize(root).ok());
+    let mut objects = Vec::new();
+    let mut errors = Vec::new();
+
+    for input in inputs {
+        if input == "-" {
+            objects.push(SourceObject {
+                uri: "stdin".to_string(),
+                location: Location::Stdin,
+                size: None,
+                modified: None,
+            });
+            continue;
+        }
+
+        let path = Path::new(input);
+        let metadata = match std::fs::metadata(path) {
+            Ok(metadata) => metadata,
+            Err(err) => {
+                errors.push(DiscoveryError {
+                    uri: input.clone(),
+                    reason: format!("cannot open: {err}"),
+                });
+                continue;
+            }
+        };
+        if metadata.is_file() {
+            objects.push(file_object(path, &metadata));
+            continue;
+        }
+
+        let walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| match (&excluded, std::fs::canonicalize(entry.path())) {
+                (Some(excluded), Ok(canonical)) => &canonical != excluded,
+                _ => true,
+            });
+        for entry in walker {
+            match entry {
+                Ok(entry) if entry.file_type().is_file() => match entry.metadata() {
+                    Ok(metadata) => objects.push(file_object(entry.path(), &metadata)),
+                    Err(err) => errors.push(DiscoveryError {
+                        uri: entry.path().display().to_string(),
+                        reason: format!("cannot read metadata: {err}"),
+                    }),
+                },
+                Ok(_) => {}
+                Err(err) => errors.push(DiscoveryError {
+                    uri: err
+                        .path()
+                        .map_or_else(|| input.clone(), |path| path.display().to_string()),
+                    reason: format!("cannot list: {err}"),
+                }),
+            }
+        }
+    }
+    (objects, errors)
+}
+
+fn file_object(path: &Path, metadata: &std::fs::Metadata) -> SourceObject {
+    let absolute = std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| PathBuf::from(path));
+    let modified = metadata
+        .modified()
+        .ok()
+        .map(|time| DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Nanos, true));
+    SourceObject {
+        uri: absolute.display().to_string(),
+        location: Location::File(absolute),
+        size: Some(metadata.len()),
+        modified,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_folders_and_reports_missing_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::write(dir.path().join("a/b/one.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("two.json.gz"), "{}").unwrap();
+        let inputs = vec![
+            dir.path().display().to_string(),
+            dir.path().join("missing").display().to_string(),
+        ];
+        let (objects, errors) = discover(&inputs, None);
+        assert_eq!(objects.len(), 2);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].uri.ends_with("missing"));
+        assert!(objects.iter().all(|object| object.size == Some(2)));
+    }
+
+    #[test]
+    fn skips_store_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("store/events")).unwrap();
+        std::fs::write(dir.path().join("store/events/x.parquet"), "PAR1").unwrap();
+        std::fs::write(dir.path().join("log.json"), "{}").unwrap();
+        let inputs = vec![dir.path().display().to_string()];
+        let (objects, _) = discover(&inputs, Some(&dir.path().join("store")));
+        assert_eq!(objects.len(), 1);
+        assert!(objects[0].uri.ends_with("log.json"));
+    }
+}
