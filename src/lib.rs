@@ -7,7 +7,7 @@
 //! `main.rs` is a thin shell over [`cli::run`].
 
 pub mod cli;
-// pub mod corpus; (restored when src/corpus/mod.rs lands)
+pub mod corpus;
 pub mod decode;
 pub mod exit;
 pub mod ingest;

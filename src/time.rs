@@ -159,7 +159,14 @@ mod tests {
 
     #[test]
     fn parse_rejects_garbage() {
-        for case in ["", "yesterday", "2023-13-45T00:00:00Z", "-5", "NaN", "1e300"] {
+        for case in [
+            "",
+            "yesterday",
+            "2023-13-45T00:00:00Z",
+            "-5",
+            "NaN",
+            "1e300",
+        ] {
             assert_eq!(parse_timestamp(case), None, "case {case}");
         }
     }
@@ -180,7 +187,10 @@ mod tests {
 
     #[test]
     fn format_is_utc_with_zulu() {
-        assert_eq!(format_rfc3339(at("2023-07-10T11:42:00Z")), "2023-07-10T11:42:00Z");
+        assert_eq!(
+            format_rfc3339(at("2023-07-10T11:42:00Z")),
+            "2023-07-10T11:42:00Z"
+        );
         assert_eq!(
             format_rfc3339(at("2023-07-10T11:42:00Z") + 500_000),
             "2023-07-10T11:42:00.500Z"

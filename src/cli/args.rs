@@ -15,7 +15,13 @@ use crate::render::RowFormat;
 #[command(name = "trailhound", version, propagate_version = true)]
 pub struct Cli {
     /// The store folder.
-    #[arg(long, global = true, env = "TRAILHOUND_STORE", default_value = "trailhound-store", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "TRAILHOUND_STORE",
+        default_value = "trailhound-store",
+        value_name = "DIR"
+    )]
     pub store: PathBuf,
 
     /// Hide progress, warnings and summaries. Errors are always shown.
@@ -126,9 +132,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(trimmed.len());
     let (number, unit) = trimmed.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid size '{text}'; use a number with an optional unit, e.g. 500MB or 2GiB"))?;
+    let number: f64 = number.parse().map_err(|_| {
+        format!("invalid size '{text}'; use a number with an optional unit, e.g. 500MB or 2GiB")
+    })?;
     let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "kb" | "k" => 1e3,
@@ -139,7 +145,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "mib" => 1024.0 * 1024.0,
         "gib" => 1024.0 * 1024.0 * 1024.0,
         "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        other => return Err(format!("invalid size unit '{other}' in '{text}'; use B, KB, MB, GB, KiB, MiB or GiB")),
+        other => {
+            return Err(format!(
+                "invalid size unit '{other}' in '{text}'; use B, KB, MB, GB, KiB, MiB or GiB"
+            ));
+        }
     };
     let bytes = number * multiplier;
     if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 / 2.0 {

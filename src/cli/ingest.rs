@@ -33,5 +33,9 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<Outcome> {
             totals.sources
         ));
     }
-    Ok(if summary.had_errors() { Outcome::Errors } else { Outcome::Success })
+    Ok(if summary.had_errors() {
+        Outcome::Errors
+    } else {
+        Outcome::Success
+    })
 }

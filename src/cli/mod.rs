@@ -24,7 +24,10 @@ pub fn main() -> ExitCode {
         Ok(outcome) => outcome.into(),
         Err(err) if is_broken_pipe(&err) => Outcome::Success.into(),
         Err(err) => {
-            eprintln!("trailhound: error: {}", escape_for_terminal(&format!("{err:#}")));
+            eprintln!(
+                "trailhound: error: {}",
+                escape_for_terminal(&format!("{err:#}"))
+            );
             Outcome::Errors.into()
         }
     }

@@ -22,7 +22,11 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> anyhow::Result<Outcome> {
         StatsFormat::Table => {
             let none = || "-".to_string();
             writeln!(out, "store            {}", cli.store.display())?;
-            writeln!(out, "events           {} distinct ({} rows)", stats.events, stats.rows)?;
+            writeln!(
+                out,
+                "events           {} distinct ({} rows)",
+                stats.events, stats.rows
+            )?;
             writeln!(out, "accounts         {}", stats.accounts)?;
             writeln!(out, "regions          {}", stats.regions)?;
             writeln!(
@@ -34,7 +38,11 @@ pub fn run(cli: &Cli, args: &StatsArgs) -> anyhow::Result<Outcome> {
             writeln!(
                 out,
                 "source objects   {} ingested ({} partial), {} failed, {} digest files, {} skipped",
-                stats.sources, stats.partial_sources, stats.failed_sources, stats.digest_sources, stats.skipped_sources
+                stats.sources,
+                stats.partial_sources,
+                stats.failed_sources,
+                stats.digest_sources,
+                stats.skipped_sources
             )?;
             writeln!(out, "data files       {}", stats.data_files)?;
         }

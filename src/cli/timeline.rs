@@ -36,7 +36,9 @@ pub fn run(cli: &Cli, args: &TimelineArgs) -> anyhow::Result<Outcome> {
     let table = ResultTable::from_dataframe(&frame)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    table.write(args.format, &mut out).context("cannot write the timeline")?;
+    table
+        .write(args.format, &mut out)
+        .context("cannot write the timeline")?;
     out.flush().context("cannot write the timeline")?;
     if !cli.quiet && args.format == RowFormat::Table {
         eprintln!("trailhound: {} events", table.rows.len());

@@ -34,7 +34,9 @@ impl DigestSummary {
             .get("logFiles")
             .and_then(|files| serde_json::from_str::<Vec<&RawValue>>(files.get()).ok())
             .map_or(0, |files| files.len() as u64);
-        let previous = digest.get("previousDigestSignature").map(|value| value.get());
+        let previous = digest
+            .get("previousDigestSignature")
+            .map(|value| value.get());
         DigestSummary {
             account_id: digest.text("awsAccountId"),
             start_time: digest.text("digestStartTime"),

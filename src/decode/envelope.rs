@@ -215,7 +215,11 @@ impl<'a> Sink<'a> {
 
 /// Reads the top-level object starting at `start`, streaming through a
 /// `Records` array if it has one. Returns the offset just past the object.
-fn read_top_object<'a>(data: &'a [u8], start: usize, sink: &mut Sink<'a>) -> Result<usize, Problem> {
+fn read_top_object<'a>(
+    data: &'a [u8],
+    start: usize,
+    sink: &mut Sink<'a>,
+) -> Result<usize, Problem> {
     // Find whether the object has a "Records" key whose value is an array,
     // reading keys and skipping other values as raw JSON.
     let mut pos = skip_whitespace(data, start + 1);
@@ -261,7 +265,8 @@ fn read_top_object<'a>(data: &'a [u8], start: usize, sink: &mut Sink<'a>) -> Res
     }
 
     if !saw_records {
-        let fields: Vec<(&str, &RawValue)> = other_fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let fields: Vec<(&str, &RawValue)> =
+            other_fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         let whole = raw_slice(data, start, pos)?;
         unwrap_object(whole, &fields, sink, 0, "top level");
     } else if let Some((key, value)) = other_fields.iter().find(|(key, _)| key == "Records") {
@@ -311,7 +316,9 @@ fn read_array_elements<'a>(
             None => {
                 return Err(Problem {
                     location: format!("{label}[{index}] at byte {pos}"),
-                    reason: format!("the data ends inside the array ({index} elements read before it)"),
+                    reason: format!(
+                        "the data ends inside the array ({index} elements read before it)"
+                    ),
                 });
             }
             _ => return Err(syntax_problem(pos, "expected ',' or ']' in an array")),
@@ -373,7 +380,10 @@ fn unwrap_value<'a>(value: &'a RawValue, sink: &mut Sink<'a>, depth: usize, loca
         },
         _ => sink.problems.push(Problem {
             location: location.to_string(),
-            reason: format!("expected a CloudTrail record object, found a JSON {}", json_type(value)),
+            reason: format!(
+                "expected a CloudTrail record object, found a JSON {}",
+                json_type(value)
+            ),
         }),
     }
 }
@@ -386,7 +396,12 @@ fn unwrap_object<'a>(
     depth: usize,
     location: &str,
 ) {
-    let field = |name: &str| fields.iter().find(|(key, _)| *key == name).map(|(_, value)| *value);
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| *value)
+    };
     if depth > MAX_WRAPPER_DEPTH {
         too_deep(sink, location);
         return;
@@ -419,24 +434,33 @@ fn unwrap_object<'a>(
         unwrap_list(log_events, "logEvents", sink, depth, location);
         return;
     }
-    if let Some(message) = field("message") {
-        if looks_like_json_string(message) {
-            match embedded_json(message) {
-                Ok(text) => unwrap_owned(text, sink, depth, &format!("{location}.message")),
-                Err(reason) => sink.problems.push(Problem {
-                    location: format!("{location}.message"),
-                    reason,
-                }),
-            }
-            return;
+    if let Some(message) = field("message")
+        && looks_like_json_string(message)
+    {
+        match embedded_json(message) {
+            Ok(text) => unwrap_owned(text, sink, depth, &format!("{location}.message")),
+            Err(reason) => sink.problems.push(Problem {
+                location: format!("{location}.message"),
+                reason,
+            }),
         }
+        return;
     }
-    if field("digestStartTime").is_some() || (field("logFiles").is_some() && field("awsAccountId").is_some()) {
+    if field("digestStartTime").is_some()
+        || (field("logFiles").is_some() && field("awsAccountId").is_some())
+    {
         sink.kind = sink.kind.or(Some(ObjectKind::Digest));
         sink.digests.push(whole);
         return;
     }
-    const RECORD_KEYS: [&str; 6] = ["eventTime", "eventID", "eventId", "eventName", "eventVersion", "eventSource"];
+    const RECORD_KEYS: [&str; 6] = [
+        "eventTime",
+        "eventID",
+        "eventId",
+        "eventName",
+        "eventVersion",
+        "eventSource",
+    ];
     if RECORD_KEYS.iter().any(|key| field(key).is_some()) {
         sink.record(Cow::Borrowed(whole.get()));
         return;
@@ -448,16 +472,30 @@ fn unwrap_object<'a>(
     }
     sink.problems.push(Problem {
         location: location.to_string(),
-        reason: format!("JSON object is not a CloudTrail record (keys: {})", keys.join(", ")),
+        reason: format!(
+            "JSON object is not a CloudTrail record (keys: {})",
+            keys.join(", ")
+        ),
     });
 }
 
 /// Unwraps the elements of a wrapper's list field.
-fn unwrap_list<'a>(list: &'a RawValue, name: &str, sink: &mut Sink<'a>, depth: usize, location: &str) {
+fn unwrap_list<'a>(
+    list: &'a RawValue,
+    name: &str,
+    sink: &mut Sink<'a>,
+    depth: usize,
+    location: &str,
+) {
     match serde_json::from_str::<Vec<&RawValue>>(list.get()) {
         Ok(elements) => {
             for (index, element) in elements.into_iter().enumerate() {
-                unwrap_value(element, sink, depth + 1, &format!("{location}.{name}[{index}]"));
+                unwrap_value(
+                    element,
+                    sink,
+                    depth + 1,
+                    &format!("{location}.{name}[{index}]"),
+                );
             }
         }
         Err(_) => sink.problems.push(Problem {
@@ -472,9 +510,9 @@ fn unwrap_owned(text: String, sink: &mut Sink<'_>, depth: usize, location: &str)
     let is_record = match serde_json::from_str::<&RawValue>(&text) {
         Ok(value) => object_fields(value)
             .map(|fields| {
-                fields
-                    .iter()
-                    .any(|(key, _)| matches!(*key, "eventTime" | "eventID" | "eventId" | "eventName"))
+                fields.iter().any(|(key, _)| {
+                    matches!(*key, "eventTime" | "eventID" | "eventId" | "eventName")
+                })
             })
             .unwrap_or(false),
         Err(err) => {

@@ -70,7 +70,10 @@ pub fn decompress(bytes: &[u8], limit: u64) -> Result<Decompressed<'_>, GzipErro
     while !rest.is_empty() {
         if !is_gzip(rest) {
             if rest.iter().all(|&b| b == 0) {
-                note = Some(format!("{} zero bytes of padding after the gzip data", rest.len()));
+                note = Some(format!(
+                    "{} zero bytes of padding after the gzip data",
+                    rest.len()
+                ));
             } else {
                 note = Some(format!(
                     "{} bytes of trailing data after gzip member {members} were ignored",
@@ -164,7 +167,10 @@ mod tests {
     #[test]
     fn rejects_output_over_limit() {
         let bytes = gzip(&vec![b'a'; 10_000]);
-        assert!(matches!(decompress(&bytes, 9_999), Err(GzipError::TooLarge { .. })));
+        assert!(matches!(
+            decompress(&bytes, 9_999),
+            Err(GzipError::TooLarge { .. })
+        ));
         assert_eq!(decompress(&bytes, 10_000).unwrap().data.len(), 10_000);
     }
 

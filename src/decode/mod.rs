@@ -45,7 +45,11 @@ pub enum DecodeError {
 
 /// Decodes one object's raw bytes. `source_uri` is stored with every row.
 /// `max_decompressed` caps the decompressed size.
-pub fn decode_object(bytes: &[u8], source_uri: &str, max_decompressed: u64) -> Result<DecodedObject, DecodeError> {
+pub fn decode_object(
+    bytes: &[u8],
+    source_uri: &str,
+    max_decompressed: u64,
+) -> Result<DecodedObject, DecodeError> {
     let decompressed = gzip::decompress(bytes, max_decompressed)?;
     let mut notes: Vec<String> = decompressed.note.into_iter().collect();
     let mut problems = Vec::new();
@@ -63,14 +67,22 @@ pub fn decode_object(bytes: &[u8], source_uri: &str, max_decompressed: u64) -> R
                 "invalid UTF-8 at byte {}; invalid bytes were replaced with U+FFFD",
                 err.valid_up_to()
             ));
-            Cow::Owned(String::from_utf8_lossy(&decompressed.data).into_owned().into_bytes())
+            Cow::Owned(
+                String::from_utf8_lossy(&decompressed.data)
+                    .into_owned()
+                    .into_bytes(),
+            )
         }
     };
     let decompressed_bytes = data.len() as u64;
 
     let found = envelope::split(&data);
     problems.extend(found.problems);
-    let digests = found.digests.iter().map(|raw| DigestSummary::read(raw)).collect();
+    let digests = found
+        .digests
+        .iter()
+        .map(|raw| DigestSummary::read(raw))
+        .collect();
 
     let mut rows = Vec::with_capacity(found.records.len());
     let mut rejected_records = 0;

@@ -32,10 +32,10 @@ pub struct IngestOptions {
     /// Largest object accepted, before and after decompression, in bytes.
     /// Defaults to 1 GiB.
     pub max_object_size: u64,
-    /// Commit when the pending batch holds this many rows. Defaults to 200,000.
+    /// Commit when the pending batch holds this many rows. Defaults to 50,000.
     pub flush_rows: usize,
     /// Commit when the pending batch holds this many decompressed bytes.
-    /// Defaults to 128 MiB.
+    /// Defaults to 32 MiB.
     pub flush_bytes: u64,
     /// Decoding threads; `None` uses one per core.
     pub threads: Option<usize>,
@@ -45,8 +45,8 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             max_object_size: 1 << 30,
-            flush_rows: 200_000,
-            flush_bytes: 128 << 20,
+            flush_rows: 50_000,
+            flush_bytes: 32 << 20,
             threads: None,
         }
     }
@@ -96,7 +96,9 @@ pub fn ingest(
     for error in discovery_errors {
         reporter.error(&error.uri, &error.reason);
         summary.failed += 1;
-        batch.entries.push(failed_entry(&error.uri, None, None, &error.reason));
+        batch
+            .entries
+            .push(failed_entry(&error.uri, None, None, &error.reason));
     }
 
     // Unchanged objects are skipped without being read.
@@ -120,13 +122,25 @@ pub fn ingest(
     let mut known_content: HashMap<String, ObjectEntry> = HashMap::new();
     for entry in latest.values() {
         if let Some(sha) = &entry.sha256
-            && matches!(entry.status, ObjectStatus::Ingested | ObjectStatus::Partial | ObjectStatus::Digest)
+            && matches!(
+                entry.status,
+                ObjectStatus::Ingested | ObjectStatus::Partial | ObjectStatus::Digest
+            )
         {
             known_content.insert(sha.clone(), (*entry).clone());
         }
     }
+    let threads = options.threads.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let channel_capacity = pool.current_num_threads() * 2;
+    let (object_sender, object_receiver) = crossbeam_channel::bounded::<ObjectOutcome>(channel_capacity);
+    // One batch may wait while another is written, so decoding goes on
+    // during a commit and memory holds at most three batches.
+    let (batch_sender, batch_receiver) = crossbeam_channel::bounded::<Batch>(1);
+    let max_object_size = options.max_object_size;
+
     let mut context = CommitContext {
-        writer: &mut writer,
+        batch_sender,
         options,
         reporter,
         summary: &mut summary,
@@ -135,16 +149,10 @@ pub fn ingest(
         seen_events: HashSet::default(),
     };
 
-    let threads = options.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-    let channel_capacity = pool.current_num_threads() * 2;
-    let (sender, receiver) = crossbeam_channel::bounded::<ObjectOutcome>(channel_capacity);
-    let max_object_size = options.max_object_size;
-
     let commit_result = std::thread::scope(|scope| {
         scope.spawn(move || {
             pool.install(|| {
-                to_read.into_par_iter().for_each_with(sender, |sender, object| {
+                to_read.into_par_iter().for_each_with(object_sender, |sender, object| {
                     let outcome = read_and_decode(object, max_object_size);
                     // The receiver only disappears when committing failed;
                     // the remaining objects are then abandoned.
@@ -152,17 +160,26 @@ pub fn ingest(
                 });
             });
         });
+        let committer = scope.spawn(move || -> Result<(), StoreError> {
+            for batch in batch_receiver {
+                writer.commit(batch.rows, batch.entries)?;
+            }
+            Ok(())
+        });
 
-        let committed = (|| {
-            for outcome in receiver.iter() {
+        let accepted = (|| {
+            for outcome in object_receiver.iter() {
                 context.accept(outcome)?;
             }
             context.flush()
         })();
         // Dropping the receiver makes pending sends fail, so the workers stop
-        // instead of waiting forever when committing failed.
-        drop(receiver);
-        committed
+        // instead of waiting forever when committing failed. Dropping the
+        // context closes the batch channel, which ends the committer.
+        drop(object_receiver);
+        drop(context);
+        let committed = committer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        committed.and(accepted)
     });
 
     commit_result?;
@@ -188,7 +205,8 @@ fn read_and_decode(object: SourceObject, max_object_size: u64) -> ObjectOutcome 
         Location::Stdin => stdin_uri(&sha256),
         Location::File(_) => object.uri.clone(),
     };
-    let decoded = decode_object(&bytes, &source_uri, max_object_size).map_err(|err| err.to_string());
+    let decoded =
+        decode_object(&bytes, &source_uri, max_object_size).map_err(|err| err.to_string());
     let object = SourceObject {
         uri: source_uri,
         ..object
@@ -210,14 +228,18 @@ fn stdin_uri(sha256: &str) -> String {
 /// Rows and manifest entries waiting for the next commit.
 #[derive(Default)]
 struct Batch {
-    rows: Vec<EventRow>,
+    /// Rows, one chunk per object, so adding an object never moves the rows
+    /// already pending.
+    rows: Vec<Vec<EventRow>>,
+    row_count: usize,
     entries: Vec<ObjectEntry>,
     bytes: u64,
 }
 
 /// The committing side of the pipeline: turns outcomes into entries and rows.
 struct CommitContext<'a> {
-    writer: &'a mut StoreWriter,
+    /// Full batches go to the committing thread through this channel.
+    batch_sender: crossbeam_channel::Sender<Batch>,
     options: &'a IngestOptions,
     reporter: &'a Reporter,
     summary: &'a mut IngestSummary,
@@ -243,8 +265,11 @@ impl CommitContext<'_> {
             Err(reason) => {
                 self.reporter.error(&object.uri, &reason);
                 self.summary.failed += 1;
-                self.batch.entries.push(failed_entry(&object.uri, Some(&object), sha256, &reason));
-                self.reporter.object_done(self.summary.records, self.summary.bytes_read);
+                self.batch
+                    .entries
+                    .push(failed_entry(&object.uri, Some(&object), sha256, &reason));
+                self.reporter
+                    .object_done(self.summary.records, self.summary.bytes_read);
                 return self.flush_if_full();
             }
         };
@@ -264,31 +289,43 @@ impl CommitContext<'_> {
                 }
             } else {
                 self.summary.skipped_same_content += 1;
-                self.reporter
-                    .warn(&object.uri, &format!("skipped: same content as {}", previous.uri));
+                self.reporter.warn(
+                    &object.uri,
+                    &format!("skipped: same content as {}", previous.uri),
+                );
                 let mut entry = base_entry(&object, sha256.clone(), ObjectStatus::Skipped);
                 entry.error = Some(format!("same content as {}", previous.uri));
                 entry
             };
             self.batch.entries.push(entry);
-            self.reporter.object_done(self.summary.records, self.summary.bytes_read);
+            self.reporter
+                .object_done(self.summary.records, self.summary.bytes_read);
             return self.flush_if_full();
         }
 
         let entry = self.record_object(&object, sha256.clone(), decoded);
         if let Some(sha) = sha256
-            && matches!(entry.status, ObjectStatus::Ingested | ObjectStatus::Partial | ObjectStatus::Digest)
+            && matches!(
+                entry.status,
+                ObjectStatus::Ingested | ObjectStatus::Partial | ObjectStatus::Digest
+            )
         {
             self.known_content.insert(sha, entry.clone());
         }
         self.batch.entries.push(entry);
-        self.reporter.object_done(self.summary.records, self.summary.bytes_read);
+        self.reporter
+            .object_done(self.summary.records, self.summary.bytes_read);
         self.flush_if_full()
     }
 
     /// Builds the manifest entry of a decoded object, reports its problems and
     /// moves its rows into the batch.
-    fn record_object(&mut self, object: &SourceObject, sha256: Option<String>, decoded: DecodedObject) -> ObjectEntry {
+    fn record_object(
+        &mut self,
+        object: &SourceObject,
+        sha256: Option<String>,
+        decoded: DecodedObject,
+    ) -> ObjectEntry {
         for note in &decoded.notes {
             self.reporter.warn(&object.uri, note);
         }
@@ -296,7 +333,9 @@ impl CommitContext<'_> {
         let status = match decoded.kind {
             ObjectKind::Empty | ObjectKind::NotJson => ObjectStatus::Skipped,
             ObjectKind::Digest if rows == 0 => ObjectStatus::Digest,
-            _ if decoded.unrecognised && rows == 0 && decoded.digests.is_empty() => ObjectStatus::Skipped,
+            _ if decoded.unrecognised && rows == 0 && decoded.digests.is_empty() => {
+                ObjectStatus::Skipped
+            }
             _ if decoded.problems.is_empty() => ObjectStatus::Ingested,
             _ if rows > 0 => ObjectStatus::Partial,
             _ => ObjectStatus::Failed,
@@ -309,7 +348,8 @@ impl CommitContext<'_> {
         entry.notes = decoded.notes.clone();
         entry.digests = decoded.digests;
 
-        let problem_text = |problem: &crate::decode::Problem| format!("{}: {}", problem.location, problem.reason);
+        let problem_text =
+            |problem: &crate::decode::Problem| format!("{}: {}", problem.location, problem.reason);
         match status {
             ObjectStatus::Skipped => {
                 self.summary.skipped_not_cloudtrail += 1;
@@ -318,7 +358,11 @@ impl CommitContext<'_> {
                     ObjectKind::NotJson => "skipped: not JSON".to_string(),
                     _ => format!(
                         "skipped: no CloudTrail records ({})",
-                        decoded.problems.first().map(problem_text).unwrap_or_default()
+                        decoded
+                            .problems
+                            .first()
+                            .map(problem_text)
+                            .unwrap_or_default()
                     ),
                 };
                 self.reporter.warn(&object.uri, &reason);
@@ -335,14 +379,22 @@ impl CommitContext<'_> {
                 for problem in decoded.problems.iter().take(report::MAX_PROBLEMS_SHOWN) {
                     self.reporter.error(&object.uri, &problem_text(problem));
                 }
-                let hidden = decoded.problems.len().saturating_sub(report::MAX_PROBLEMS_SHOWN);
+                let hidden = decoded
+                    .problems
+                    .len()
+                    .saturating_sub(report::MAX_PROBLEMS_SHOWN);
                 if hidden > 0 {
-                    self.reporter.error(&object.uri, &format!("{hidden} more problems not shown"));
+                    self.reporter
+                        .error(&object.uri, &format!("{hidden} more problems not shown"));
                 }
                 entry.error = Some(format!(
                     "{} problems; first: {}",
                     decoded.problems.len(),
-                    decoded.problems.first().map(problem_text).unwrap_or_default()
+                    decoded
+                        .problems
+                        .first()
+                        .map(problem_text)
+                        .unwrap_or_default()
                 ));
             }
         }
@@ -368,21 +420,33 @@ impl CommitContext<'_> {
 
         self.summary.records += rows;
         self.batch.bytes += decoded.decompressed_bytes;
-        self.batch.rows.extend(decoded.rows);
+        self.batch.row_count += decoded.rows.len();
+        if !decoded.rows.is_empty() {
+            self.batch.rows.push(decoded.rows);
+        }
         entry
     }
 
     fn flush_if_full(&mut self) -> Result<(), StoreError> {
-        if self.batch.rows.len() >= self.options.flush_rows || self.batch.bytes >= self.options.flush_bytes {
+        if self.batch.rows.len() >= self.options.flush_rows
+            || self.batch.bytes >= self.options.flush_bytes
+        {
             self.flush()?;
         }
         Ok(())
     }
 
+    /// Hands the pending batch to the committing thread. Fails only when that
+    /// thread has stopped; its own error is then the one reported.
     fn flush(&mut self) -> Result<(), StoreError> {
         let batch = std::mem::take(&mut self.batch);
-        self.writer.commit(batch.rows, batch.entries)?;
-        Ok(())
+        if batch.rows.is_empty() && batch.entries.is_empty() {
+            return Ok(());
+        }
+        self.batch_sender.send(batch).map_err(|_| StoreError::Io {
+            path: std::path::PathBuf::from("store"),
+            source: std::io::Error::other("the committing thread stopped"),
+        })
     }
 }
 
@@ -406,7 +470,12 @@ fn base_entry(object: &SourceObject, sha256: Option<String>, status: ObjectStatu
     }
 }
 
-fn failed_entry(uri: &str, object: Option<&SourceObject>, sha256: Option<String>, reason: &str) -> ObjectEntry {
+fn failed_entry(
+    uri: &str,
+    object: Option<&SourceObject>,
+    sha256: Option<String>,
+    reason: &str,
+) -> ObjectEntry {
     ObjectEntry {
         uri: uri.to_string(),
         size: object.and_then(|object| object.size),

@@ -59,7 +59,8 @@ impl IngestSummary {
     /// Returns the summary as lines for standard error.
     pub fn lines(&self) -> Vec<String> {
         let seconds = self.elapsed.as_secs_f64().max(1e-6);
-        let skipped = self.skipped_unchanged + self.skipped_same_content + self.skipped_not_cloudtrail;
+        let skipped =
+            self.skipped_unchanged + self.skipped_same_content + self.skipped_not_cloudtrail;
         let mut lines = vec![
             format!("ingest finished in {seconds:.2} s"),
             format!(

@@ -63,9 +63,20 @@ pub fn stats(store: &Store) -> Result<StoreStats, QueryError> {
     let counts = frame
         .select([
             len().cast(DataType::UInt64).alias("rows"),
-            col("dedup_key").n_unique().cast(DataType::UInt64).alias("events"),
-            col("recipient_account_id").drop_nulls().n_unique().cast(DataType::UInt64).alias("accounts"),
-            col("aws_region").drop_nulls().n_unique().cast(DataType::UInt64).alias("regions"),
+            col("dedup_key")
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("events"),
+            col("recipient_account_id")
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("accounts"),
+            col("aws_region")
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("regions"),
             col("event_time").min().alias("first"),
             col("event_time").max().alias("last"),
         ])

@@ -65,7 +65,11 @@ impl TimelineFilter {
         if let Some(condition) = any_equal("access_key_id", &self.access_keys) {
             conditions.push(condition);
         }
-        if let Some(condition) = any_of(self.principals.iter().map(|principal| principal_matches(principal))) {
+        if let Some(condition) = any_of(
+            self.principals
+                .iter()
+                .map(|principal| principal_matches(principal)),
+        ) {
             conditions.push(condition);
         }
         if let Some(condition) = any_equal("source_ip", &self.source_ips) {
@@ -97,7 +101,10 @@ pub fn timeline(store: &Store, filter: &TimelineFilter) -> Result<DataFrame, Que
 
 /// A literal timestamp comparable with the `event_time` column.
 pub fn time_literal(micros: Micros) -> Expr {
-    lit(micros).cast(DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
+    lit(micros).cast(DataType::Datetime(
+        TimeUnit::Microseconds,
+        Some(TimeZone::UTC),
+    ))
 }
 
 fn principal_matches(principal: &str) -> Expr {
@@ -109,12 +116,18 @@ fn principal_matches(principal: &str) -> Expr {
         col("user_name")
             .eq(lit(principal.to_string()))
             .or(col("session_issuer_user_name").eq(lit(principal.to_string())))
-            .or(col("principal_arn").str().ends_with(lit(format!("/{principal}"))))
+            .or(col("principal_arn")
+                .str()
+                .ends_with(lit(format!("/{principal}"))))
     }
 }
 
 fn any_equal(column: &str, values: &[String]) -> Option<Expr> {
-    any_of(values.iter().map(|value| col(column).eq(lit(value.clone()))))
+    any_of(
+        values
+            .iter()
+            .map(|value| col(column).eq(lit(value.clone()))),
+    )
 }
 
 fn any_of(conditions: impl Iterator<Item = Expr>) -> Option<Expr> {

@@ -66,7 +66,11 @@ pub fn value_str(value: &RawValue) -> Option<String> {
 /// Returns the JSON text of a value unless it is `null`.
 pub fn value_json(value: &RawValue) -> Option<String> {
     let text = value.get();
-    if text == "null" { None } else { Some(text.to_string()) }
+    if text == "null" {
+        None
+    } else {
+        Some(text.to_string())
+    }
 }
 
 /// Reads a flag written as a JSON boolean or as the strings `"true"`/`"false"`
@@ -120,7 +124,8 @@ fn decode_string_lossy(literal: &str) -> String {
                 match first {
                     Some(high @ 0xD800..=0xDBFF) => {
                         let mut lookahead = chars.clone();
-                        let low = if lookahead.next() == Some('\\') && lookahead.next() == Some('u') {
+                        let low = if lookahead.next() == Some('\\') && lookahead.next() == Some('u')
+                        {
                             read_hex4(&mut lookahead)
                         } else {
                             None

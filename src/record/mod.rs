@@ -5,5 +5,7 @@ pub mod json;
 pub mod model;
 pub mod normalize;
 
-pub use model::{COLUMN_NAMES, EventRow, rows_to_dataframe, rows_to_dataframe_ordered, store_schema};
+pub use model::{
+    COLUMN_NAMES, EventRow, rows_to_dataframe, rows_to_dataframe_ordered, store_schema,
+};
 pub use normalize::{RecordError, normalize};

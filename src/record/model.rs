@@ -22,11 +22,11 @@ macro_rules! define_columns {
         pub const COLUMN_NAMES: &[&str] = &[$(stringify!($name)),*];
 
         /// Builds a `DataFrame` with the store's columns from the rows at the
-        /// positions in `order`, in that order. Values are moved out of `rows`
-        /// (left as `None`) so each string is held once at a time.
-        pub fn rows_to_dataframe_ordered(rows: &mut [EventRow], order: &[usize]) -> PolarsResult<DataFrame> {
+        /// `(chunk, row)` positions in `order`, in that order. Values are moved
+        /// out of `chunks` (left as `None`) so each string is held once at a time.
+        pub fn rows_to_dataframe_ordered(chunks: &mut [Vec<EventRow>], order: &[(usize, usize)]) -> PolarsResult<DataFrame> {
             let columns = vec![
-                $(column_from_rows!($kind, stringify!($name), order.iter().map(|&index| rows[index].$name.take()))),*
+                $(column_from_rows!($kind, stringify!($name), order.iter().map(|&(chunk, row)| chunks[chunk][row].$name.take()))),*
             ];
             DataFrame::new(order.len(), columns)
         }
@@ -41,9 +41,9 @@ macro_rules! define_columns {
 }
 
 /// Builds a `DataFrame` from all rows in their order, moving values out.
-pub fn rows_to_dataframe(rows: &mut [EventRow]) -> PolarsResult<DataFrame> {
-    let order: Vec<usize> = (0..rows.len()).collect();
-    rows_to_dataframe_ordered(rows, &order)
+pub fn rows_to_dataframe(rows: &mut Vec<EventRow>) -> PolarsResult<DataFrame> {
+    let order: Vec<(usize, usize)> = (0..rows.len()).map(|row| (0, row)).collect();
+    rows_to_dataframe_ordered(std::slice::from_mut(rows), &order)
 }
 
 macro_rules! column_type {
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn dataframe_has_fixed_columns_even_when_empty() {
-        let frame = rows_to_dataframe(&mut []).unwrap();
+        let frame = rows_to_dataframe(&mut Vec::new()).unwrap();
         assert_eq!(frame.width(), COLUMN_NAMES.len());
         assert_eq!(frame.height(), 0);
         assert_eq!(frame.schema().as_ref(), &store_schema());
@@ -209,7 +209,7 @@ mod tests {
             source_index: Some(7),
             ..EventRow::default()
         };
-        let frame = rows_to_dataframe(&mut [row]).unwrap();
+        let frame = rows_to_dataframe(&mut vec![row]).unwrap();
         let name = frame.column("event_name").unwrap().str().unwrap().get(0);
         assert_eq!(name, Some("CreateUser"));
         let index = frame.column("source_index").unwrap().u64().unwrap().get(0);

@@ -65,7 +65,9 @@ pub fn normalize(raw: &str, source_uri: &str, source_index: u64) -> Result<Event
             "vpcEndpointAccountId" => row.vpc_endpoint_account_id = value_text(value),
             "eventCategory" => row.event_category = value_text(value),
             "addendum" => row.addendum = value_json(value),
-            "sessionCredentialFromConsole" => row.session_credential_from_console = value_bool(value),
+            "sessionCredentialFromConsole" => {
+                row.session_credential_from_console = value_bool(value)
+            }
             "tlsDetails" => row.tls_details = value_json(value),
             "edgeDeviceDetails" => row.edge_device_details = value_json(value),
             "eventContext" => row.event_context = value_json(value),
@@ -86,11 +88,16 @@ pub fn normalize(raw: &str, source_uri: &str, source_index: u64) -> Result<Event
         }
     }
 
-    row.event_time = event_time_raw
-        .and_then(read_time)
-        .or_else(|| time_window.and_then(|window| object_get(window, "windowStart")).and_then(read_time));
+    row.event_time = event_time_raw.and_then(read_time).or_else(|| {
+        time_window
+            .and_then(|window| object_get(window, "windowStart"))
+            .and_then(read_time)
+    });
     if row.event_time.is_none() {
-        let found = event_time_raw.map_or_else(|| "no eventTime field".to_string(), |raw| truncate(raw.get(), 80));
+        let found = event_time_raw.map_or_else(
+            || "no eventTime field".to_string(),
+            |raw| truncate(raw.get(), 80),
+        );
         return Err(RecordError::NoEventTime(found));
     }
 
@@ -103,7 +110,11 @@ pub fn normalize(raw: &str, source_uri: &str, source_index: u64) -> Result<Event
     }
     derive_minted_credential(&mut row);
     derive_targets(&mut row);
-    row.caller_key_kind = row.access_key_id.as_deref().and_then(key_kind).map(str::to_string);
+    row.caller_key_kind = row
+        .access_key_id
+        .as_deref()
+        .and_then(key_kind)
+        .map(str::to_string);
 
     if !overflow.is_empty() {
         row.overflow = Some(overflow_json(&overflow));
@@ -258,10 +269,16 @@ fn overflow_json(fields: &[(String, &RawValue)]) -> String {
 /// event id, or a hash of the raw text for records without an event id.
 fn dedup_key(row: &EventRow, raw: &str) -> String {
     match row.event_id.as_deref().filter(|id| !id.is_empty()) {
-        Some(event_id) => format!("{}:{event_id}", row.recipient_account_id.as_deref().unwrap_or("")),
+        Some(event_id) => format!(
+            "{}:{event_id}",
+            row.recipient_account_id.as_deref().unwrap_or("")
+        ),
         None => {
             let digest = Sha256::digest(raw.as_bytes());
-            let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
+            let hex: String = digest[..16]
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
             format!("raw:{hex}")
         }
     }
@@ -293,7 +310,10 @@ mod tests {
             Some("arn:aws:sts::012345678901:assumed-role/admin/s")
         );
         assert!(row.minted_expiration.is_some());
-        assert_eq!(row.target_role_arn.as_deref(), Some("arn:aws:iam::012345678901:role/admin"));
+        assert_eq!(
+            row.target_role_arn.as_deref(),
+            Some("arn:aws:iam::012345678901:role/admin")
+        );
         assert_eq!(row.recipient_account_id.as_deref(), Some("012345678901"));
         assert_eq!(row.dedup_key.as_deref(), Some("012345678901:e1"));
         assert_eq!(row.raw_record.as_deref(), Some(ASSUME_ROLE));

@@ -173,7 +173,10 @@ impl ResultTable {
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(self.columns.iter().map(|name| name.as_str()));
         for row in &self.rows {
-            table.add_row(row.iter().map(|cell| shorten(&escape_for_terminal(&cell.text()))));
+            table.add_row(
+                row.iter()
+                    .map(|cell| shorten(&escape_for_terminal(&cell.text()))),
+            );
         }
         writeln!(out, "{table}")?;
         out.flush()

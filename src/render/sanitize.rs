@@ -70,7 +70,10 @@ mod tests {
 
     #[test]
     fn terminal_escape_keeps_plain_unicode() {
-        assert!(matches!(escape_for_terminal("Grüße 日本 😀"), Cow::Borrowed(_)));
+        assert!(matches!(
+            escape_for_terminal("Grüße 日本 😀"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -11,7 +11,10 @@ use super::{DiscoveryError, Location, SourceObject};
 /// Lists the objects named by `inputs`, in a stable order. Folders are walked
 /// recursively, following symbolic links, and the store folder itself is
 /// never listed so a store kept inside an evidence folder is not read back.
-pub fn discover(inputs: &[String], store_root: Option<&Path>) -> (Vec<SourceObject>, Vec<DiscoveryError>) {
+pub fn discover(
+    inputs: &[String],
+    store_root: Option<&Path>,
+) -> (Vec<SourceObject>, Vec<DiscoveryError>) {
     let excluded = store_root.and_then(|root| std::fs::canonicalize(root).ok());
     let mut objects = Vec::new();
     let mut errors = Vec::new();
@@ -47,9 +50,14 @@ pub fn discover(inputs: &[String], store_root: Option<&Path>) -> (Vec<SourceObje
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|entry| match (&excluded, std::fs::canonicalize(entry.path())) {
-                (Some(excluded), Ok(canonical)) => &canonical != excluded,
-                _ => true,
+            .filter_entry(|entry| {
+                let Some(excluded) = &excluded else {
+                    return true;
+                };
+                // Only a folder can be the store; resolving every file's path
+                // would cost a path walk per file.
+                !entry.file_type().is_dir()
+                    || std::fs::canonicalize(entry.path()).map_or(true, |canonical| &canonical != excluded)
             });
         for entry in walker {
             match entry {

@@ -37,7 +37,9 @@ pub struct DiscoveryError {
 pub enum ReadError {
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
-    #[error("object is larger than the limit of {limit} bytes; raise it with --max-object-size if the object is genuine")]
+    #[error(
+        "object is larger than the limit of {limit} bytes; raise it with --max-object-size if the object is genuine"
+    )]
     TooLarge { limit: u64 },
 }
 
@@ -46,8 +48,13 @@ impl SourceObject {
     pub fn read(&self, limit: u64) -> Result<Vec<u8>, ReadError> {
         let mut bytes = Vec::with_capacity(self.size.unwrap_or(0).min(limit) as usize);
         let read = match &self.location {
-            Location::File(path) => std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes),
-            Location::Stdin => std::io::stdin().lock().take(limit + 1).read_to_end(&mut bytes),
+            Location::File(path) => std::fs::File::open(path)?
+                .take(limit + 1)
+                .read_to_end(&mut bytes),
+            Location::Stdin => std::io::stdin()
+                .lock()
+                .take(limit + 1)
+                .read_to_end(&mut bytes),
         };
         read?;
         if bytes.len() as u64 > limit {

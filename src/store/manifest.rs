@@ -99,13 +99,25 @@ pub struct Manifest {
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("cannot read manifest folder {path}: {source}")]
-    ReadDir { path: PathBuf, source: std::io::Error },
+    ReadDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read manifest segment {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("manifest segment {path} is corrupt: {source}")]
-    Corrupt { path: PathBuf, source: serde_json::Error },
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("cannot write manifest segment {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Manifest {
@@ -115,11 +127,21 @@ impl Manifest {
         let mut names = Vec::new();
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Manifest::default()),
-            Err(source) => return Err(ManifestError::ReadDir { path: dir.to_path_buf(), source }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Manifest::default());
+            }
+            Err(source) => {
+                return Err(ManifestError::ReadDir {
+                    path: dir.to_path_buf(),
+                    source,
+                });
+            }
         };
         for entry in entries {
-            let entry = entry.map_err(|source| ManifestError::ReadDir { path: dir.to_path_buf(), source })?;
+            let entry = entry.map_err(|source| ManifestError::ReadDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with("segment-") && name.ends_with(".json") {
                 names.push(name);
@@ -132,8 +154,12 @@ impl Manifest {
         let mut segments = Vec::with_capacity(names.len());
         for name in names {
             let path = dir.join(&name);
-            let bytes = fs::read(&path).map_err(|source| ManifestError::Read { path: path.clone(), source })?;
-            let segment = serde_json::from_slice(&bytes).map_err(|source| ManifestError::Corrupt { path, source })?;
+            let bytes = fs::read(&path).map_err(|source| ManifestError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let segment = serde_json::from_slice(&bytes)
+                .map_err(|source| ManifestError::Corrupt { path, source })?;
             segments.push(segment);
         }
         Ok(Manifest { segments })
@@ -163,7 +189,11 @@ impl Manifest {
 }
 
 /// Writes a segment atomically: temporary file, fsync, rename, fsync folder.
-pub fn write_segment(dir: &Path, file_name: &str, segment: &Segment) -> Result<PathBuf, ManifestError> {
+pub fn write_segment(
+    dir: &Path,
+    file_name: &str,
+    segment: &Segment,
+) -> Result<PathBuf, ManifestError> {
     let final_path = dir.join(file_name);
     let temp_path = dir.join(format!(".{file_name}.tmp"));
     let write = || -> std::io::Result<()> {
@@ -174,7 +204,10 @@ pub fn write_segment(dir: &Path, file_name: &str, segment: &Segment) -> Result<P
         fs::rename(&temp_path, &final_path)?;
         sync_dir(dir)
     };
-    write().map_err(|source| ManifestError::Write { path: final_path.clone(), source })?;
+    write().map_err(|source| ManifestError::Write {
+        path: final_path.clone(),
+        source,
+    })?;
     Ok(final_path)
 }
 

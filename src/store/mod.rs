@@ -48,16 +48,25 @@ pub enum StoreError {
     #[error("another trailhound ingest holds the lock on store {0}; wait for it to finish")]
     Locked(PathBuf),
     #[error("I/O error on {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Manifest(#[from] manifest::ManifestError),
     #[error("Parquet error on {path}: {source}")]
-    Parquet { path: PathBuf, source: polars::error::PolarsError },
+    Parquet {
+        path: PathBuf,
+        source: polars::error::PolarsError,
+    },
 }
 
 /// Wraps an I/O error with the path it happened on.
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_path_buf(), source }
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// An opened store.
@@ -75,12 +84,18 @@ impl Store {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::NotFound(root.to_path_buf()));
             }
-            Err(source) => return Err(StoreError::Io { path: info_path, source }),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: info_path,
+                    source,
+                });
+            }
         };
-        let info: StoreInfo = serde_json::from_slice(&bytes).map_err(|err| StoreError::NotAStore {
-            path: root.to_path_buf(),
-            reason: format!("store.json is invalid: {err}"),
-        })?;
+        let info: StoreInfo =
+            serde_json::from_slice(&bytes).map_err(|err| StoreError::NotAStore {
+                path: root.to_path_buf(),
+                reason: format!("store.json is invalid: {err}"),
+            })?;
         if info.format != STORE_FORMAT {
             return Err(StoreError::NotAStore {
                 path: root.to_path_buf(),
@@ -93,7 +108,9 @@ impl Store {
                 found: info.schema_version,
             });
         }
-        Ok(Store { root: root.to_path_buf() })
+        Ok(Store {
+            root: root.to_path_buf(),
+        })
     }
 
     /// Opens the store at `root`, creating it when the folder is absent or empty.
@@ -124,7 +141,9 @@ impl Store {
         })?;
         fs::write(&temp, bytes).map_err(io_error(&temp))?;
         fs::rename(&temp, &info_path).map_err(io_error(&info_path))?;
-        Ok(Store { root: root.to_path_buf() })
+        Ok(Store {
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn root(&self) -> &Path {

@@ -16,7 +16,11 @@ use crate::time::{Micros, date_of};
 /// Builds a lazy scan of the store's events, or `None` when the store holds
 /// no data file in the window. `since` and `until` prune date partitions
 /// only; callers still filter rows on `event_time`.
-pub fn scan_events(store: &Store, since: Option<Micros>, until: Option<Micros>) -> Result<Option<LazyFrame>, StoreError> {
+pub fn scan_events(
+    store: &Store,
+    since: Option<Micros>,
+    until: Option<Micros>,
+) -> Result<Option<LazyFrame>, StoreError> {
     let manifest = store.manifest()?;
     let first_date = since.map(date_of);
     let last_date = until.map(date_of);
@@ -32,7 +36,8 @@ pub fn scan_events(store: &Store, since: Option<Micros>, until: Option<Micros>) 
             }
         }
         let path = store.root().join(relative);
-        let path = PlRefPath::try_from_pathbuf(path.clone()).map_err(|source| StoreError::Parquet { path, source })?;
+        let path = PlRefPath::try_from_pathbuf(path.clone())
+            .map_err(|source| StoreError::Parquet { path, source })?;
         paths.push(path);
     }
     if paths.is_empty() {
@@ -47,10 +52,13 @@ pub fn scan_events(store: &Store, since: Option<Micros>, until: Option<Micros>) 
         },
         ..ScanArgsParquet::default()
     };
-    let frame = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(|source| StoreError::Parquet {
-        path: store.events_dir(),
-        source,
-    })?;
+    let frame =
+        LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(|source| {
+            StoreError::Parquet {
+                path: store.events_dir(),
+                source,
+            }
+        })?;
     Ok(Some(frame))
 }
 
@@ -82,7 +90,10 @@ mod tests {
 
     #[test]
     fn partition_date_reads_folder_name() {
-        assert_eq!(partition_date("events/date=2023-07-10/part-x.parquet"), Some("2023-07-10"));
+        assert_eq!(
+            partition_date("events/date=2023-07-10/part-x.parquet"),
+            Some("2023-07-10")
+        );
         assert_eq!(partition_date("events/other/part.parquet"), None);
     }
 }

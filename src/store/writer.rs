@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, TryLockError};
 use std::path::PathBuf;
 
+use polars::polars_utils::compression::ZstdLevel;
 use polars::prelude::*;
 use rand::Rng;
 
@@ -21,6 +22,11 @@ use crate::time::date_of;
 /// Rows per Parquet row group: small enough for row-group statistics to skip
 /// data in time-range queries, large enough to compress well.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+/// zstd level of the data files. Level 1 compresses the raw-record column
+/// about as well as the default level 3 on generated corpora and costs less
+/// CPU, which the 2-core ingest is short of.
+const ZSTD_LEVEL: i32 = 1;
 
 /// The writer of one ingest run. Holds the store lock until dropped.
 #[derive(Debug)]
@@ -52,8 +58,15 @@ impl StoreWriter {
             .map_err(io_error(&lock_path))?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(StoreError::Locked(store.root().to_path_buf())),
-            Err(TryLockError::Error(source)) => return Err(StoreError::Io { path: lock_path, source }),
+            Err(TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked(store.root().to_path_buf()));
+            }
+            Err(TryLockError::Error(source)) => {
+                return Err(StoreError::Io {
+                    path: lock_path,
+                    source,
+                });
+            }
         }
 
         let removed_leftovers = remove_leftovers(store)?;
@@ -71,10 +84,15 @@ impl StoreWriter {
         })
     }
 
-    /// Writes `rows` and then the manifest entries of the objects they came
-    /// from, as one atomic commit. Entries of objects without rows (failed,
-    /// skipped, digests) may be committed with or without rows.
-    pub fn commit(&mut self, mut rows: Vec<EventRow>, objects: Vec<ObjectEntry>) -> Result<CommitInfo, StoreError> {
+    /// Writes `rows` (one chunk per source object) and then the manifest
+    /// entries of the objects they came from, as one atomic commit. Entries of
+    /// objects without rows (failed, skipped, digests) may come with or
+    /// without rows.
+    pub fn commit(
+        &mut self,
+        mut rows: Vec<Vec<EventRow>>,
+        objects: Vec<ObjectEntry>,
+    ) -> Result<CommitInfo, StoreError> {
         if rows.is_empty() && objects.is_empty() {
             return Ok(CommitInfo::default());
         }
@@ -84,7 +102,10 @@ impl StoreWriter {
         let partitions = partition_by_date(&rows);
         let mut data_files = Vec::with_capacity(partitions.len());
         for (date, order) in partitions {
-            let relative = format!("events/date={date}/part-{}-{commit_number:05}.parquet", self.run_id);
+            let relative = format!(
+                "events/date={date}/part-{}-{commit_number:05}.parquet",
+                self.run_id
+            );
             self.write_data_file(&relative, &mut rows, &order)?;
             data_files.push(relative);
         }
@@ -99,24 +120,38 @@ impl StoreWriter {
         let file_name = format!("segment-{}-{commit_number:05}.json", self.run_id);
         manifest::write_segment(&self.store.manifest_dir(), &file_name, &segment)?;
         Ok(CommitInfo {
-            rows: rows.len(),
+            rows: rows.iter().map(Vec::len).sum(),
             data_files,
         })
     }
 
     /// Writes one partition file under a temporary name and renames it.
-    fn write_data_file(&self, relative: &str, rows: &mut [EventRow], order: &[usize]) -> Result<(), StoreError> {
+    fn write_data_file(
+        &self,
+        relative: &str,
+        rows: &mut [Vec<EventRow>],
+        order: &[(usize, usize)],
+    ) -> Result<(), StoreError> {
         let final_path = self.store.root().join(relative);
-        let folder = final_path.parent().map(PathBuf::from).unwrap_or_else(|| self.store.root().to_path_buf());
+        let folder = final_path
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.store.root().to_path_buf());
         fs::create_dir_all(&folder).map_err(io_error(&folder))?;
-        let file_name = final_path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_name = final_path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let temp_path = folder.join(format!(".{file_name}.tmp"));
 
-        let parquet_error = |source| StoreError::Parquet { path: final_path.clone(), source };
+        let parquet_error = |source| StoreError::Parquet {
+            path: final_path.clone(),
+            source,
+        };
         let mut frame = rows_to_dataframe_ordered(rows, order).map_err(parquet_error)?;
         let file = File::create(&temp_path).map_err(io_error(&temp_path))?;
         ParquetWriter::new(&file)
-            .with_compression(ParquetCompression::Zstd(None))
+            .with_compression(ParquetCompression::Zstd(ZstdLevel::try_new(ZSTD_LEVEL).ok()))
             .with_statistics(StatisticsOptions::default())
             .with_row_group_size(Some(ROW_GROUP_ROWS))
             .finish(&mut frame)
@@ -129,17 +164,23 @@ impl StoreWriter {
     }
 }
 
-/// Groups row positions by UTC event date, each group sorted by event time.
-fn partition_by_date(rows: &[EventRow]) -> BTreeMap<String, Vec<usize>> {
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&index| rows[index].event_time.unwrap_or(i64::MIN));
+/// Groups `(chunk, row)` positions by UTC event date, each group sorted by
+/// event time.
+fn partition_by_date(chunks: &[Vec<EventRow>]) -> BTreeMap<String, Vec<(usize, usize)>> {
+    let time_of = |&(chunk, row): &(usize, usize)| chunks[chunk][row].event_time.unwrap_or(i64::MIN);
+    let mut order: Vec<(usize, usize)> = chunks
+        .iter()
+        .enumerate()
+        .flat_map(|(chunk, rows)| (0..rows.len()).map(move |row| (chunk, row)))
+        .collect();
+    order.sort_by_key(time_of);
 
-    let mut partitions: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut partitions: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
     let mut current: Option<(String, i64)> = None;
-    for index in order {
-        let time = rows[index].event_time.unwrap_or(0);
-        // Rows arrive sorted, so the date changes only at day boundaries;
-        // compute it once per day rather than once per row.
+    for position in order {
+        let time = time_of(&position);
+        // Positions arrive sorted, so the date changes only at day
+        // boundaries; it is formatted once per day rather than once per row.
         let day = time.div_euclid(86_400_000_000);
         let date = match &current {
             Some((date, current_day)) if *current_day == day => date.clone(),
@@ -149,7 +190,7 @@ fn partition_by_date(rows: &[EventRow]) -> BTreeMap<String, Vec<usize>> {
                 date
             }
         };
-        partitions.entry(date).or_default().push(index);
+        partitions.entry(date).or_default().push(position);
     }
     partitions
 }
@@ -161,7 +202,11 @@ fn remove_leftovers(store: &Store) -> Result<usize, StoreError> {
     let mut removed = 0;
 
     for folder in [store.events_dir(), store.manifest_dir()] {
-        for entry in walkdir::WalkDir::new(&folder).min_depth(1).into_iter().filter_map(Result::ok) {
+        for entry in walkdir::WalkDir::new(&folder)
+            .min_depth(1)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
             if !entry.file_type().is_file() {
                 continue;
             }
