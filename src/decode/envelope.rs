@@ -120,11 +120,19 @@ pub fn split(data: &[u8]) -> Envelope<'_> {
         _ => match find_json_line(data) {
             Some(line_start) => {
                 let mut envelope = Envelope::new(ObjectKind::JsonLines);
-                envelope.problems.push(Problem {
-                    location: "line 1".to_string(),
-                    reason: "not JSON; skipped to the first line that starts with '{'".to_string(),
-                });
                 read_json_lines(data, line_start, &mut envelope);
+                if envelope.records.is_empty() && envelope.digests.is_empty() {
+                    // Prose with a JSON example in it, such as a README.
+                    return Envelope::new(ObjectKind::NotJson);
+                }
+                envelope.problems.insert(
+                    0,
+                    Problem {
+                        location: "line 1".to_string(),
+                        reason: "not JSON; skipped to the first line that starts with '{'"
+                            .to_string(),
+                    },
+                );
                 envelope
             }
             None => Envelope::new(ObjectKind::NotJson),
@@ -705,4 +713,42 @@ fn find_json_line(data: &[u8]) -> Option<usize> {
         pos = end + 1;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_with_json_example_is_not_json() {
+        let text = b"# Notes\n\nExample:\n{\"a\": 1}\n";
+        assert_eq!(split(text).kind, ObjectKind::NotJson);
+    }
+
+    #[test]
+    fn control_message_before_json_lines_keeps_records() {
+        let text = b"CloudTrail validation message.\n{\"eventTime\":\"2023-07-10T11:42:00Z\",\"eventID\":\"a\"}\n";
+        let envelope = split(text);
+        assert_eq!(envelope.kind, ObjectKind::JsonLines);
+        assert_eq!(envelope.records.len(), 1);
+        assert_eq!(envelope.problems.len(), 1);
+    }
+
+    #[test]
+    fn records_array_after_other_keys() {
+        let text = br#"{"a":{"b":[1,2]},"Records":[{"eventTime":"x"},{"eventName":"y"}]}"#;
+        let envelope = split(text);
+        assert_eq!(envelope.kind, ObjectKind::RecordsFile);
+        assert_eq!(envelope.records.len(), 2);
+        assert!(envelope.problems.is_empty());
+    }
+
+    #[test]
+    fn damaged_json_line_is_skipped() {
+        let text = b"{\"eventTime\":\"t\"}\n{broken\n{\"eventTime\":\"u\"}\n";
+        let envelope = split(text);
+        assert_eq!(envelope.records.len(), 2);
+        assert_eq!(envelope.problems.len(), 1);
+        assert_eq!(envelope.problems[0].location, "line 2");
+    }
 }

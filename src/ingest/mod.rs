@@ -131,9 +131,12 @@ pub fn ingest(
         }
     }
     let threads = options.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let channel_capacity = pool.current_num_threads() * 2;
-    let (object_sender, object_receiver) = crossbeam_channel::bounded::<ObjectOutcome>(channel_capacity);
+    let (object_sender, object_receiver) =
+        crossbeam_channel::bounded::<ObjectOutcome>(channel_capacity);
     // One batch may wait while another is written, so decoding goes on
     // during a commit and memory holds at most three batches.
     let (batch_sender, batch_receiver) = crossbeam_channel::bounded::<Batch>(1);
@@ -152,12 +155,14 @@ pub fn ingest(
     let commit_result = std::thread::scope(|scope| {
         scope.spawn(move || {
             pool.install(|| {
-                to_read.into_par_iter().for_each_with(object_sender, |sender, object| {
-                    let outcome = read_and_decode(object, max_object_size);
-                    // The receiver only disappears when committing failed;
-                    // the remaining objects are then abandoned.
-                    let _ = sender.send(outcome);
-                });
+                to_read
+                    .into_par_iter()
+                    .for_each_with(object_sender, |sender, object| {
+                        let outcome = read_and_decode(object, max_object_size);
+                        // The receiver only disappears when committing failed;
+                        // the remaining objects are then abandoned.
+                        let _ = sender.send(outcome);
+                    });
             });
         });
         let committer = scope.spawn(move || -> Result<(), StoreError> {
@@ -178,7 +183,9 @@ pub fn ingest(
         // context closes the batch channel, which ends the committer.
         drop(object_receiver);
         drop(context);
-        let committed = committer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let committed = committer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         committed.and(accepted)
     });
 

@@ -34,6 +34,8 @@ pub fn normalize(raw: &str, source_uri: &str, source_index: u64) -> Result<Event
     let mut user_identity = None;
     let mut event_time_raw = None;
     let mut time_window = None;
+    let mut request_parameters = None;
+    let mut response_elements = None;
 
     for (key, value) in &pairs {
         let value: &RawValue = value;
@@ -48,8 +50,14 @@ pub fn normalize(raw: &str, source_uri: &str, source_index: u64) -> Result<Event
             "userAgent" => row.user_agent = value_text(value),
             "errorCode" => row.error_code = value_text(value),
             "errorMessage" => row.error_message = value_text(value),
-            "requestParameters" => row.request_parameters = value_json(value),
-            "responseElements" => row.response_elements = value_json(value),
+            "requestParameters" => {
+                request_parameters = Some(value);
+                row.request_parameters = value_json(value);
+            }
+            "responseElements" => {
+                response_elements = Some(value);
+                row.response_elements = value_json(value);
+            }
             "additionalEventData" => row.additional_event_data = value_json(value),
             "requestID" => row.request_id = value_text(value),
             "eventID" | "eventId" => row.event_id = value_text(value),
@@ -108,8 +116,17 @@ pub fn normalize(raw: &str, source_uri: &str, source_index: u64) -> Result<Event
     if let Some(details) = row.insight_details.clone() {
         fill_insight_names(&details, &mut row);
     }
-    derive_minted_credential(&mut row);
-    derive_targets(&mut row);
+    if let Some(response) = response_elements {
+        derive_minted_credential(response, &mut row);
+    }
+    if let Some(request) = request_parameters {
+        derive_targets(request, &mut row);
+    }
+    // CreateAccessKey without a userName acts on the caller; the response
+    // names the user either way.
+    if row.target_user_name.is_none() && row.minted_user_name.is_some() {
+        row.target_user_name = row.minted_user_name.clone();
+    }
     row.caller_key_kind = row
         .access_key_id
         .as_deref()
@@ -205,14 +222,13 @@ fn fill_insight_names(details: &str, row: &mut EventRow) {
 /// Reads the credential a call created from its response elements:
 /// `credentials` (AssumeRole*, GetSessionToken, GetFederationToken) or
 /// `accessKey` (CreateAccessKey).
-fn derive_minted_credential(row: &mut EventRow) {
-    let Some(text) = row.response_elements.as_deref() else {
+fn derive_minted_credential(response: &RawValue, row: &mut EventRow) {
+    // Most responses mint nothing; a substring test is far cheaper than
+    // parsing them.
+    if !response.get().contains("\"accessKeyId\"") {
         return;
-    };
-    let Ok(raw) = serde_json::from_str::<&RawValue>(text) else {
-        return;
-    };
-    let Some(response) = JsonObject::parse(raw) else {
+    }
+    let Some(response) = JsonObject::parse(response) else {
         return;
     };
 
@@ -231,24 +247,29 @@ fn derive_minted_credential(row: &mut EventRow) {
 }
 
 /// Reads the IAM entity a call acted on from its request parameters.
-fn derive_targets(row: &mut EventRow) {
-    if let Some(text) = row.request_parameters.as_deref()
-        && let Ok(raw) = serde_json::from_str::<&RawValue>(text)
-        && let Some(request) = JsonObject::parse(raw)
-    {
-        let text = |key: &str| request.get(key).and_then(value_str);
-        row.target_user_name = text("userName");
-        row.target_role_name = text("roleName");
-        row.target_role_arn = text("roleArn");
-        row.target_group_name = text("groupName");
-        row.target_policy_arn = text("policyArn");
-        row.target_policy_name = text("policyName");
+fn derive_targets(request: &RawValue, row: &mut EventRow) {
+    const TARGET_KEYS: [&str; 6] = [
+        "\"userName\"",
+        "\"roleName\"",
+        "\"roleArn\"",
+        "\"groupName\"",
+        "\"policyArn\"",
+        "\"policyName\"",
+    ];
+    let text = request.get();
+    if !TARGET_KEYS.iter().any(|key| text.contains(key)) {
+        return;
     }
-    // CreateAccessKey without a userName acts on the caller; the response
-    // names the user either way.
-    if row.target_user_name.is_none() && row.minted_user_name.is_some() {
-        row.target_user_name = row.minted_user_name.clone();
-    }
+    let Some(request) = JsonObject::parse(request) else {
+        return;
+    };
+    let text = |key: &str| request.get(key).and_then(value_str);
+    row.target_user_name = text("userName");
+    row.target_role_name = text("roleName");
+    row.target_role_arn = text("roleArn");
+    row.target_group_name = text("groupName");
+    row.target_policy_arn = text("policyArn");
+    row.target_policy_name = text("policyName");
 }
 
 fn overflow_json(fields: &[(String, &RawValue)]) -> String {

@@ -41,12 +41,15 @@ pub fn discover(
                 continue;
             }
         };
+        let root = canonical_path(path);
         if metadata.is_file() {
-            objects.push(file_object(path, &metadata));
+            objects.push(file_object(root, &metadata));
             continue;
         }
 
-        let walker = walkdir::WalkDir::new(path)
+        // Paths under a canonical root are absolute already, so files need
+        // no resolving of their own: that would cost a path walk per file.
+        let walker = walkdir::WalkDir::new(&root)
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
@@ -57,12 +60,13 @@ pub fn discover(
                 // Only a folder can be the store; resolving every file's path
                 // would cost a path walk per file.
                 !entry.file_type().is_dir()
-                    || std::fs::canonicalize(entry.path()).map_or(true, |canonical| &canonical != excluded)
+                    || std::fs::canonicalize(entry.path())
+                        .map_or(true, |canonical| &canonical != excluded)
             });
         for entry in walker {
             match entry {
                 Ok(entry) if entry.file_type().is_file() => match entry.metadata() {
-                    Ok(metadata) => objects.push(file_object(entry.path(), &metadata)),
+                    Ok(metadata) => objects.push(file_object(entry.into_path(), &metadata)),
                     Err(err) => errors.push(DiscoveryError {
                         uri: entry.path().display().to_string(),
                         reason: format!("cannot read metadata: {err}"),
@@ -81,10 +85,14 @@ pub fn discover(
     (objects, errors)
 }
 
-fn file_object(path: &Path, metadata: &std::fs::Metadata) -> SourceObject {
-    let absolute = std::fs::canonicalize(path)
+/// Resolves a path to its canonical absolute form, or at least an absolute one.
+fn canonical_path(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
         .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| PathBuf::from(path));
+        .unwrap_or_else(|_| PathBuf::from(path))
+}
+
+fn file_object(absolute: PathBuf, metadata: &std::fs::Metadata) -> SourceObject {
     let modified = metadata
         .modified()
         .ok()

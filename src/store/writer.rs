@@ -151,7 +151,9 @@ impl StoreWriter {
         let mut frame = rows_to_dataframe_ordered(rows, order).map_err(parquet_error)?;
         let file = File::create(&temp_path).map_err(io_error(&temp_path))?;
         ParquetWriter::new(&file)
-            .with_compression(ParquetCompression::Zstd(ZstdLevel::try_new(ZSTD_LEVEL).ok()))
+            .with_compression(ParquetCompression::Zstd(
+                ZstdLevel::try_new(ZSTD_LEVEL).ok(),
+            ))
             .with_statistics(StatisticsOptions::default())
             .with_row_group_size(Some(ROW_GROUP_ROWS))
             .finish(&mut frame)
@@ -167,7 +169,8 @@ impl StoreWriter {
 /// Groups `(chunk, row)` positions by UTC event date, each group sorted by
 /// event time.
 fn partition_by_date(chunks: &[Vec<EventRow>]) -> BTreeMap<String, Vec<(usize, usize)>> {
-    let time_of = |&(chunk, row): &(usize, usize)| chunks[chunk][row].event_time.unwrap_or(i64::MIN);
+    let time_of =
+        |&(chunk, row): &(usize, usize)| chunks[chunk][row].event_time.unwrap_or(i64::MIN);
     let mut order: Vec<(usize, usize)> = chunks
         .iter()
         .enumerate()

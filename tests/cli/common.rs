@@ -91,7 +91,7 @@ impl Run {
 
 /// A store directory inside a temporary directory that is removed on drop.
 pub struct Store {
-    _dir: TempDir,
+    dir: TempDir,
     path: PathBuf,
 }
 
@@ -103,18 +103,19 @@ impl Store {
             .tempdir()
             .expect("temporary directory");
         let path = dir.path().join("store");
-        Store { _dir: dir, path }
+        Store { dir, path }
     }
 
     /// Creates a store under the Cargo target directory that is never removed.
     /// Shared stores live in statics, which Rust does not drop at exit.
     fn kept() -> Store {
+        remove_stale_shared_stores();
         let dir = tempfile::Builder::new()
             .prefix("trailhound-cli-shared-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .expect("temporary directory");
         let path = dir.path().join("store");
-        Store { _dir: dir, path }
+        Store { dir, path }
     }
 
     pub fn path(&self) -> &Path {
@@ -123,7 +124,7 @@ impl Store {
 
     /// Returns a scratch directory next to the store for generated inputs.
     pub fn scratch(&self, name: &str) -> PathBuf {
-        let dir = self._dir.path().join(name);
+        let dir = self.dir.path().join(name);
         fs::create_dir_all(&dir).expect("scratch directory");
         dir
     }
@@ -231,7 +232,10 @@ impl Store {
 
     /// Maps event ID to the named columns of its stored row.
     /// Fails when one event ID has rows in several accounts or copies.
-    pub fn rows_by_id(&self, columns: &[&str]) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
+    pub fn rows_by_id(
+        &self,
+        columns: &[&str],
+    ) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
         let mut with_id = vec!["event_id"];
         with_id.extend_from_slice(columns);
         let mut by_id = BTreeMap::new();
@@ -244,7 +248,7 @@ impl Store {
     }
 }
 
-/// Returns a store holding all of invictus-aws, built once per test binary.
+/// Returns a store containing all of invictus-aws, built once per test binary.
 pub fn invictus_store() -> &'static Store {
     static STORE: OnceLock<Store> = OnceLock::new();
     STORE.get_or_init(|| {
@@ -252,6 +256,28 @@ pub fn invictus_store() -> &'static Store {
         store.ingest_ok(&[realdata("invictus-aws")]);
         store
     })
+}
+
+/// Removes shared stores that earlier test runs left behind. Only stores
+/// older than an hour go, so a test binary running in parallel keeps its own.
+fn remove_stale_shared_stores() {
+    let Ok(entries) = fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let is_shared = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("trailhound-cli-shared-");
+        let age = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok());
+        if is_shared && age.is_some_and(|age| age > Duration::from_secs(3600)) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 pub fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) {
@@ -278,9 +304,11 @@ pub fn read_parquet_rows(file: &Path, columns: &[&str]) -> Vec<BTreeMap<String, 
         let column = frame
             .column(name)
             .unwrap_or_else(|_| panic!("{} has no column {name}", file.display()));
-        let as_text = column.cast(&DataType::String).expect("column casts to text");
+        let as_text = column
+            .cast(&DataType::String)
+            .expect("column casts to text");
         let strings = as_text.str().expect("text column");
-        values.push(strings.into_iter().map(|v| v.map(str::to_owned)).collect());
+        values.push(strings.iter().map(|v| v.map(str::to_owned)).collect());
     }
     (0..frame.height())
         .map(|i| {
@@ -323,15 +351,38 @@ pub fn opt_text(value: &Value) -> Option<String> {
     }
 }
 
+// The oracle below decodes gzip with flate2 directly instead of through
+// trailhound's capped reader, so the expected values do not depend on the code
+// under test. The fixtures are small and committed, so no cap is needed.
+
+/// Decompresses every gzip member of `bytes`.
+#[allow(
+    clippy::disallowed_types,
+    reason = "test oracle, independent of trailhound"
+)]
+pub fn gunzip_all(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// Decompresses the first gzip member of `bytes` as far as it can be read.
+/// Returns the output and whether the member ended cleanly.
+#[allow(
+    clippy::disallowed_types,
+    reason = "test oracle, independent of trailhound"
+)]
+pub fn gunzip_first_member(bytes: &[u8]) -> (Vec<u8>, std::io::Result<usize>) {
+    let mut out = Vec::new();
+    let result = flate2::read::GzDecoder::new(bytes).read_to_end(&mut out);
+    (out, result)
+}
+
 /// Reads a file, decompressing every gzip member when it starts with the gzip magic.
 pub fn read_maybe_gzip(path: &Path) -> Vec<u8> {
     let bytes = fs::read(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-        out
+        gunzip_all(&bytes).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
     } else {
         bytes
     }
@@ -391,7 +442,9 @@ pub fn raw_records(text: &str) -> Vec<String> {
     let raws: Vec<&RawValue> = if text.starts_with('[') {
         serde_json::from_str(text).expect("JSON array")
     } else {
-        serde_json::from_str::<Batch>(text).expect("Records document").records
+        serde_json::from_str::<Batch>(text)
+            .expect("Records document")
+            .records
     };
     raws.iter().map(|raw| raw.get().to_owned()).collect()
 }

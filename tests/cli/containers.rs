@@ -34,7 +34,7 @@ fn lookup_events_records(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Returns the `detail` record of each EventBridge envelope in a file holding
+/// Returns the `detail` record of each EventBridge envelope in a file containing
 /// one envelope, an array of them, or one per line.
 fn eventbridge_records(path: &Path) -> Vec<Value> {
     let envelopes = if path.extension().is_some_and(|ext| ext == "jsonl") {
@@ -81,7 +81,7 @@ fn assert_ingests(paths: &[PathBuf], expected: &BTreeSet<String>) {
     assert_eq!(&store.event_ids(), expected);
 }
 
-/// Checks that raw_record holds each record's original text, byte for byte.
+/// Checks that raw_record contains each record's original text, byte for byte.
 fn assert_raw_records(store: &Store, expected: &[String]) {
     let stored: BTreeSet<String> = store
         .rows(&["raw_record"])
@@ -227,7 +227,12 @@ fn non_json_skipped() {
     let store = Store::new();
     let single = fixture("containers/single-record.json");
     let run = store.ingest(&[fixture("containers/skipped"), single.clone()]);
-    assert_eq!(run.code, Some(0), "skipped files are not failures:\n{}", run.stderr);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "skipped files are not failures:\n{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("accounts.csv"), "{}", run.stderr);
     assert!(run.stderr.contains("NOTICE.txt"), "{}", run.stderr);
     assert_eq!(store.stat("failed_sources"), 0);
@@ -252,8 +257,8 @@ fn zero_byte_skipped() {
 #[test]
 fn awslogs_tree_events() {
     let expected = awslogs_expected();
-    // The tree holds 2 + 1 + 1 log records, 2 Insight records and 1 aggregated
-    // record; digests, the Lake CSV and the empty object add nothing.
+    // The tree contains 2 + 1 + 1 log records, 2 Insight records and 1
+    // aggregated record. Digests, the Lake CSV and the empty object add nothing.
     assert_eq!(expected.len(), 7);
     assert_ingests(&[awslogs_tree()], &expected);
 }
@@ -313,7 +318,10 @@ fn aggregated_event_kept() {
         .find(|file| file.to_string_lossy().contains("AggregatedEvent"))
         .expect("aggregated file in the tree");
     let record = records_of(&read_json(&file)).remove(0);
-    assert!(record.get("eventID").is_none(), "the fixture uses eventId only");
+    assert!(
+        record.get("eventID").is_none(),
+        "the fixture uses eventId only"
+    );
     let rows = store.timeline_by_id();
     let row = &rows[&text(&record["eventId"])];
     assert_eq!(row["recipient_account_id"], record["accountId"]);
@@ -325,15 +333,32 @@ fn folder_recursive() {
     let run = store.ingest(&[fixture("containers")]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let mut expected = awslogs_expected();
-    for name in ["records-one-line.json", "records-pretty.json", "bare-array.json", "bom-records.json"] {
-        expected.extend(ids_of(&records_of(&read_json(&fixture(&format!("containers/{name}"))))));
+    for name in [
+        "records-one-line.json",
+        "records-pretty.json",
+        "bare-array.json",
+        "bom-records.json",
+    ] {
+        expected.extend(ids_of(&records_of(&read_json(&fixture(&format!(
+            "containers/{name}"
+        ))))));
     }
-    expected.insert(event_id(&read_json(&fixture("containers/single-record.json"))));
+    expected.insert(event_id(&read_json(&fixture(
+        "containers/single-record.json",
+    ))));
     expected.extend(ids_of_mixed_lines(&fixture("containers/lines.jsonl")));
     expected.extend(ids_of(&read_jsonl(&fixture("containers/bom-lines.jsonl"))));
-    expected.extend(ids_of(&lookup_events_records(&fixture("containers/lookup-events.json"))));
-    for name in ["eventbridge-single.json", "eventbridge-array.json", "eventbridge.jsonl"] {
-        expected.extend(ids_of(&eventbridge_records(&fixture(&format!("containers/{name}")))));
+    expected.extend(ids_of(&lookup_events_records(&fixture(
+        "containers/lookup-events.json",
+    ))));
+    for name in [
+        "eventbridge-single.json",
+        "eventbridge-array.json",
+        "eventbridge.jsonl",
+    ] {
+        expected.extend(ids_of(&eventbridge_records(&fixture(&format!(
+            "containers/{name}"
+        )))));
     }
     assert_eq!(store.event_ids(), expected);
 }
@@ -413,7 +438,7 @@ fn renamed_digest_recognised() {
 }
 
 #[test]
-fn manifest_holds_sha256() {
+fn manifest_has_sha256() {
     let path = fixture("integrity/log.json.gz");
     let store = Store::new();
     store.ingest_ok(&[&path]);
@@ -432,21 +457,34 @@ fn manifest_holds_sha256() {
     );
 }
 
+/// Parses every manifest segment, as one JSON document or as JSON lines.
+fn manifest_documents(store: &Store) -> Vec<Value> {
+    let mut segments = Vec::new();
+    collect_files(&store.path().join("manifest"), &mut segments);
+    let mut documents = Vec::new();
+    for segment in segments {
+        let content = fs::read_to_string(&segment).unwrap();
+        if let Ok(document) = serde_json::from_str::<Value>(&content) {
+            documents.push(document);
+            continue;
+        }
+        for line in content.lines().filter(|line| !line.trim().is_empty()) {
+            let document = serde_json::from_str(line)
+                .unwrap_or_else(|error| panic!("{} is not JSON: {error}", segment.display()));
+            documents.push(document);
+        }
+    }
+    documents
+}
+
 #[test]
 fn manifest_segments_are_json() {
     let store = Store::new();
     store.ingest_ok(&[fixture("integrity/log.json.gz")]);
-    let mut segments = Vec::new();
-    collect_files(&store.path().join("manifest"), &mut segments);
-    for segment in segments {
-        let content = fs::read_to_string(&segment).unwrap();
-        let whole: Result<Value, _> = serde_json::from_str(&content);
-        let as_lines = content
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .all(|line| serde_json::from_str::<Value>(line).is_ok());
-        assert!(whole.is_ok() || as_lines, "{} is not JSON", segment.display());
-    }
+    assert!(
+        !manifest_documents(&store).is_empty(),
+        "the manifest is empty"
+    );
 }
 
 #[test]
@@ -457,5 +495,104 @@ fn store_layout() {
     assert!(schema.is_object(), "store.json is a JSON object");
     assert!(store.path().join("manifest").is_dir());
     let partition = store.path().join("events/date=2023-07-10");
-    assert!(partition.is_dir(), "records of 2023-07-10 go to {}", partition.display());
+    assert!(
+        partition.is_dir(),
+        "records of 2023-07-10 go to {}",
+        partition.display()
+    );
+}
+
+#[test]
+fn eventbridge_raw() {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        detail: &'a serde_json::value::RawValue,
+    }
+    let path = fixture("containers/eventbridge-array.json");
+    let text = fs::read_to_string(&path).unwrap();
+    let envelopes: Vec<Envelope> = serde_json::from_str(&text).unwrap();
+    let raws: Vec<String> = envelopes
+        .iter()
+        .map(|e| e.detail.get().to_owned())
+        .collect();
+    let store = Store::new();
+    store.ingest_ok(&[&path]);
+    assert_raw_records(&store, &raws);
+}
+
+#[test]
+fn gzip_without_gz_name() {
+    let source = fixture("compression/records.json.gz");
+    let store = Store::new();
+    let renamed = store.scratch("renamed").join("records.json");
+    fs::copy(&source, &renamed).unwrap();
+    store.ingest_ok(&[&renamed]);
+    assert_eq!(store.event_ids(), ids_of(&records_of(&read_json(&source))));
+}
+
+#[test]
+fn symlink_loop_terminates() {
+    let store = Store::new();
+    let dir = store.scratch("loop");
+    let valid = fixture("invalid/valid.json");
+    fs::copy(&valid, dir.join("valid.json")).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("self")).unwrap();
+    store.ingest(&[&dir]);
+    assert_eq!(store.event_ids(), ids_of(&records_of(&read_json(&valid))));
+}
+
+/// Returns every JSON object inside `value` that has `needle` as one of its
+/// string values.
+fn objects_with_string<'a>(value: &'a Value, needle: &str, found: &mut Vec<&'a Value>) {
+    match value {
+        Value::Object(map) => {
+            if map.values().any(|v| v.as_str() == Some(needle)) {
+                found.push(value);
+            }
+            for child in map.values() {
+                objects_with_string(child, needle, found);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                objects_with_string(item, needle, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn manifest_entry_has_size() {
+    let path = fixture("integrity/log.json.gz");
+    let raw = fs::read(&path).unwrap();
+    let digest = sha256_hex(&raw);
+    let store = Store::new();
+    store.ingest_ok(&[&path]);
+    let documents = manifest_documents(&store);
+    let mut entries = Vec::new();
+    for document in &documents {
+        objects_with_string(document, &digest, &mut entries);
+    }
+    assert_eq!(entries.len(), 1, "one manifest entry has SHA-256 {digest}");
+    let entry = entries[0].as_object().unwrap();
+    let size = raw.len() as u64;
+    assert!(
+        entry.values().any(|v| v.as_u64() == Some(size)),
+        "the entry lacks the object size {size}: {}",
+        entries[0]
+    );
+}
+
+#[test]
+fn store_json_has_version() {
+    let store = Store::new();
+    store.ingest_ok(&[fixture("containers/single-record.json")]);
+    let document = read_json(&store.path().join("store.json"));
+    let object = document.as_object().expect("store.json is an object");
+    let has_version = object
+        .iter()
+        .any(|(key, value)| key.contains("version") && value.is_u64());
+    assert!(has_version, "no numeric version key in {document}");
 }

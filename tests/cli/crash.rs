@@ -13,9 +13,11 @@ use flate2::write::GzEncoder;
 
 use crate::common::*;
 
-/// Copies of invictus-aws in the generated corpus. 20 copies are 58,000
-/// records in 1,100 gzip objects.
-const COPIES: usize = 20;
+/// Copies of invictus-aws in the generated corpus: 80 copies are 232,000
+/// records, about 300 MB of JSON in 4,400 gzip objects.
+/// NOTE: the size is chosen so that one run commits several batches. A corpus
+/// that fits in one commit would only test kills before anything is written.
+const COPIES: usize = 80;
 
 /// Points in an uninterrupted run, as fractions of its duration, at which the
 /// interrupted runs are killed. Each run resumes where the previous one died.
@@ -82,6 +84,7 @@ fn kill_then_resume() {
 
     let crashed = Store::new();
     crashed.ingest_ok(&[&seed]);
+    let mut interrupted_counts = Vec::new();
     for point in KILL_POINTS {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trailhound"))
             .env_remove("TRAILHOUND_STORE")
@@ -100,16 +103,32 @@ fn kill_then_resume() {
         child.wait().unwrap();
 
         let run = crashed.run(&["stats", "--format", "json"]);
-        assert_eq!(run.code, Some(0), "stats after a kill at {point}:\n{}", run.stderr);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "stats after a kill at {point}:\n{}",
+            run.stderr
+        );
+        let stats: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        interrupted_counts.push(stats["events"].as_u64().unwrap());
         for file in crashed.parquet_files() {
             read_parquet_rows(&file, &["event_id"]);
         }
     }
+    let complete = (expected_events + 2) as u64;
+    assert!(
+        interrupted_counts.iter().any(|&count| count < complete),
+        "no kill landed before the end of a run: {interrupted_counts:?}"
+    );
 
     let run = crashed.ingest(&[&corpus]);
     assert_eq!(run.code, Some(0), "resumed ingest failed:\n{}", run.stderr);
     assert_eq!(crashed.stat("events"), clean.stat("events"));
-    assert!(sorted_ids(&crashed) == clean_ids, "event IDs differ from the clean run");
+    assert_eq!(crashed.stat("rows"), clean.stat("rows"));
+    assert!(
+        sorted_ids(&crashed) == clean_ids,
+        "event IDs differ from the clean run"
+    );
 }
 
 #[test]

@@ -10,7 +10,11 @@ use crate::common::*;
 fn records_under(paths: &[PathBuf]) -> Vec<Value> {
     let mut records = Vec::new();
     for path in paths {
-        let files = if path.is_dir() { json_files(path) } else { vec![path.clone()] };
+        let files = if path.is_dir() {
+            json_files(path)
+        } else {
+            vec![path.clone()]
+        };
         for file in files {
             records.extend(records_of(&read_json(&file)));
         }
@@ -42,7 +46,10 @@ fn within_file() {
 #[test]
 fn across_files() {
     let store = check_counts(
-        &["duplicates/across-files-a.json", "duplicates/across-files-b.json"],
+        &[
+            "duplicates/across-files-a.json",
+            "duplicates/across-files-b.json",
+        ],
         3,
         4,
     );
@@ -51,14 +58,14 @@ fn across_files() {
 
 #[test]
 fn regional_trail_copies() {
-    let store = check_counts(&["duplicates/regional-trails"], 1, 2);
-    assert_eq!(store.timeline_ids().len(), 1);
+    let store = check_counts(&["duplicates/regional-trails"], 3, 4);
+    assert_eq!(store.timeline_ids().len(), 3);
 }
 
 #[test]
 fn org_and_member_trails() {
-    let store = check_counts(&["duplicates/org-and-member"], 1, 2);
-    assert_eq!(store.timeline_ids().len(), 1);
+    let store = check_counts(&["duplicates/org-and-member"], 3, 4);
+    assert_eq!(store.timeline_ids().len(), 3);
 }
 
 #[test]
@@ -98,7 +105,11 @@ fn whole_folder() {
     let store = Store::new();
     store.ingest_ok(&[fixture("duplicates")]);
     let stats = store.stats();
-    assert_eq!(stats["events"], distinct_events(&records) as u64, "events in {stats}");
+    assert_eq!(
+        stats["events"],
+        distinct_events(&records) as u64,
+        "events in {stats}"
+    );
     assert_eq!(stats["rows"], records.len() as u64, "rows in {stats}");
 }
 

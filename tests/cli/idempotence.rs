@@ -14,7 +14,10 @@ fn data_files(store: &Store) -> BTreeMap<PathBuf, String> {
         .into_iter()
         .map(|file| {
             let digest = sha256_hex(&fs::read(&file).unwrap());
-            (file.strip_prefix(store.path()).unwrap().to_path_buf(), digest)
+            (
+                file.strip_prefix(store.path()).unwrap().to_path_buf(),
+                digest,
+            )
         })
         .collect()
 }
@@ -99,6 +102,34 @@ fn changed_file_reingested() {
     fs::copy(fixture("duplicates/across-files-b.json"), &path).unwrap();
     store.ingest_ok(&[&path]);
     let mut records = records_of(&read_json(&fixture("duplicates/across-files-a.json")));
-    records.extend(records_of(&read_json(&fixture("duplicates/across-files-b.json"))));
+    records.extend(records_of(&read_json(&fixture(
+        "duplicates/across-files-b.json",
+    ))));
     assert_eq!(store.event_ids(), ids_of(&records));
+}
+
+#[test]
+fn stdin_twice() {
+    let input = fs::read(fixture("containers/records-one-line.json")).unwrap();
+    let store = Store::new();
+    let first = store.ingest_stdin(input.clone());
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let stats = store.stats();
+    let files = data_files(&store);
+    let second = store.ingest_stdin(input);
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert_eq!(store.stats(), stats);
+    assert_eq!(data_files(&store), files);
+}
+
+#[test]
+fn partial_object_twice() {
+    let path = fixture("compression/truncated-records.json.gz");
+    let store = Store::new();
+    store.ingest(&[&path]);
+    let stats = store.stats();
+    let files = data_files(&store);
+    store.ingest(&[&path]);
+    assert_eq!(store.stats(), stats);
+    assert_eq!(data_files(&store), files);
 }

@@ -10,7 +10,10 @@ use crate::common::*;
 
 fn min_max_time(records: &[Value]) -> (String, String) {
     let times: BTreeSet<String> = records.iter().map(|r| text(&r["eventTime"])).collect();
-    (times.first().unwrap().clone(), times.last().unwrap().clone())
+    (
+        times.first().unwrap().clone(),
+        times.last().unwrap().clone(),
+    )
 }
 
 fn distinct(records: &[Value], key: &str) -> usize {
@@ -41,7 +44,10 @@ fn invictus_rows() {
 fn invictus_accounts_regions() {
     let records = realdata_records("invictus-aws");
     let stats = invictus_store().stats();
-    assert_eq!(stats["accounts"], distinct(&records, "recipientAccountId") as u64);
+    assert_eq!(
+        stats["accounts"],
+        distinct(&records, "recipientAccountId") as u64
+    );
     assert_eq!(stats["regions"], distinct(&records, "awsRegion") as u64);
 }
 
@@ -68,7 +74,11 @@ fn invictus_license_skipped() {
     let store = Store::new();
     let run = store.ingest(&[realdata("invictus-aws")]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(run.stderr.contains("LICENSE"), "no message about LICENSE:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("LICENSE"),
+        "no message about LICENSE:\n{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -97,7 +107,10 @@ fn invictus_raw_record() {
         .map(|row| row["raw_record"].clone().expect("raw_record"))
         .collect();
     assert_eq!(stored.len(), expected.len());
-    assert!(stored == expected, "raw_record differs from the source text");
+    assert!(
+        stored == expected,
+        "raw_record differs from the source text"
+    );
 }
 
 #[test]
@@ -112,10 +125,16 @@ fn invictus_provenance() {
     for row in rows {
         let uri = row["source_uri"].clone().expect("source_uri");
         let name = uri.rsplit('/').next().unwrap();
-        let records = by_file.get(name).unwrap_or_else(|| panic!("unknown source {uri}"));
+        let records = by_file
+            .get(name)
+            .unwrap_or_else(|| panic!("unknown source {uri}"));
         let index: usize = row["source_index"].clone().unwrap().parse().unwrap();
         let record = &records[index];
-        assert_eq!(row["event_id"], Some(event_id(record)), "{uri} at index {index}");
+        assert_eq!(
+            row["event_id"],
+            Some(event_id(record)),
+            "{uri} at index {index}"
+        );
     }
 }
 
@@ -147,7 +166,11 @@ fn invictus_columns() {
     for file in store.parquet_files() {
         let schema = parquet_schema(&file);
         for column in required {
-            assert!(schema.contains_key(column), "{} lacks {column}", file.display());
+            assert!(
+                schema.contains_key(column),
+                "{} lacks {column}",
+                file.display()
+            );
         }
     }
 }
@@ -162,7 +185,14 @@ fn invictus_partitions() {
     let stored: BTreeSet<String> = invictus_store()
         .parquet_files()
         .iter()
-        .map(|file| file.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned())
+        .map(|file| {
+            file.parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     assert_eq!(stored, dates);
 }
@@ -183,7 +213,11 @@ fn stratus_events() {
 fn stratus_license_skipped() {
     let store = Store::new();
     let run = store.ingest(&[realdata("stratus-detonations")]);
-    assert!(run.stderr.contains("LICENSE"), "no message about LICENSE:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("LICENSE"),
+        "no message about LICENSE:\n{}",
+        run.stderr
+    );
     assert_eq!(store.stat("failed_sources"), 0);
 }
 
@@ -193,7 +227,10 @@ fn stratus_accounts_regions() {
     let store = Store::new();
     store.ingest_ok(&[realdata("stratus-detonations")]);
     let stats = store.stats();
-    assert_eq!(stats["accounts"], distinct(&records, "recipientAccountId") as u64);
+    assert_eq!(
+        stats["accounts"],
+        distinct(&records, "recipientAccountId") as u64
+    );
     assert_eq!(stats["regions"], distinct(&records, "awsRegion") as u64);
 }
 
@@ -206,7 +243,11 @@ fn stratus_ips_as_text() {
     for record in &records {
         let id = event_id(record);
         let expected = pointer_text(record, "/sourceIPAddress");
-        assert_eq!(opt_text(&rows[&id]["source_ip"]), expected, "source_ip of {id}");
+        assert_eq!(
+            opt_text(&rows[&id]["source_ip"]),
+            expected,
+            "source_ip of {id}"
+        );
     }
 }
 

@@ -21,7 +21,11 @@ fn assert_raw_is_line(store: &Store, records: &[Value], lines: &[String]) {
     let stored = store.rows_by_id(&["raw_record"]);
     for (record, line) in records.iter().zip(lines) {
         let id = event_id(record);
-        assert_eq!(stored[&id]["raw_record"].as_deref(), Some(line.as_str()), "event {id}");
+        assert_eq!(
+            stored[&id]["raw_record"].as_deref(),
+            Some(line.as_str()),
+            "event {id}"
+        );
     }
 }
 
@@ -45,7 +49,10 @@ fn ids_by_partition(store: &Store) -> BTreeMap<String, BTreeSet<String>> {
         let ids = read_parquet_rows(&file, &["event_id"])
             .into_iter()
             .map(|row| row["event_id"].clone().expect("event_id"));
-        partitions.entry(partition_of(&file)).or_default().extend(ids);
+        partitions
+            .entry(partition_of(&file))
+            .or_default()
+            .extend(ids);
     }
     partitions
 }
@@ -122,7 +129,11 @@ fn presence_missing_identity_null() {
     for record in &records {
         let id = event_id(record);
         let arn = pointer_text(record, "/userIdentity/arn");
-        assert_eq!(opt_text(&rows[&id]["principal_arn"]), arn, "principal_arn of {id}");
+        assert_eq!(
+            opt_text(&rows[&id]["principal_arn"]),
+            arn,
+            "principal_arn of {id}"
+        );
     }
 }
 
@@ -147,7 +158,11 @@ fn presence_missing_agent_null() {
     for record in &records {
         let id = event_id(record);
         let agent = pointer_text(record, "/userAgent");
-        assert_eq!(opt_text(&rows[&id]["user_agent"]), agent, "user_agent of {id}");
+        assert_eq!(
+            opt_text(&rows[&id]["user_agent"]),
+            agent,
+            "user_agent of {id}"
+        );
         let ip = pointer_text(record, "/sourceIPAddress");
         assert_eq!(opt_text(&rows[&id]["source_ip"]), ip, "source_ip of {id}");
     }
@@ -183,7 +198,10 @@ fn identity_type_column() {
     for record in &records {
         let id = event_id(record);
         let expected = pointer_text(record, "/userIdentity/type");
-        assert_eq!(stored[&id]["identity_type"], expected, "identity_type of {id}");
+        assert_eq!(
+            stored[&id]["identity_type"], expected,
+            "identity_type of {id}"
+        );
     }
 }
 
@@ -194,7 +212,11 @@ fn identity_principal_arn() {
     for record in &records {
         let id = event_id(record);
         let expected = pointer_text(record, "/userIdentity/arn");
-        assert_eq!(opt_text(&rows[&id]["principal_arn"]), expected, "principal_arn of {id}");
+        assert_eq!(
+            opt_text(&rows[&id]["principal_arn"]),
+            expected,
+            "principal_arn of {id}"
+        );
     }
 }
 
@@ -205,12 +227,20 @@ fn source_ip_kept_as_text() {
     for record in &records {
         let id = event_id(record);
         let expected = pointer_text(record, "/sourceIPAddress");
-        assert_eq!(opt_text(&rows[&id]["source_ip"]), expected, "source_ip of {id}");
+        assert_eq!(
+            opt_text(&rows[&id]["source_ip"]),
+            expected,
+            "source_ip of {id}"
+        );
     }
 }
 
 fn ids_where(records: &[Value], keep: impl Fn(&Value) -> bool) -> BTreeSet<String> {
-    records.iter().filter(|record| keep(record)).map(event_id).collect()
+    records
+        .iter()
+        .filter(|record| keep(record))
+        .map(event_id)
+        .collect()
 }
 
 fn filtered_ids(store: &Store, args: &[&str]) -> BTreeSet<String> {
@@ -224,7 +254,11 @@ fn filtered_ids(store: &Store, args: &[&str]) -> BTreeSet<String> {
 #[test]
 fn ip_filter_service_name() {
     let (store, records) = identity_store();
-    for ip in ["AWS Internal", "support.amazonaws.com", "cloudtrail.amazonaws.com"] {
+    for ip in [
+        "AWS Internal",
+        "support.amazonaws.com",
+        "cloudtrail.amazonaws.com",
+    ] {
         let expected = ids_where(&records, |r| r["sourceIPAddress"] == ip);
         assert!(!expected.is_empty(), "fixture has {ip}");
         assert_eq!(filtered_ids(&store, &["--ip", ip]), expected, "--ip {ip}");
@@ -253,7 +287,8 @@ fn principal_role_matches_sessions() {
     let role = "arn:aws:iam::111122223333:role/deploy";
     let expected = ids_where(&records, |r| {
         pointer_text(r, "/userIdentity/arn").as_deref() == Some(role)
-            || pointer_text(r, "/userIdentity/sessionContext/sessionIssuer/arn").as_deref() == Some(role)
+            || pointer_text(r, "/userIdentity/sessionContext/sessionIssuer/arn").as_deref()
+                == Some(role)
     });
     // Two sessions of the role and one call by the role itself.
     assert_eq!(expected.len(), 3);
@@ -264,7 +299,9 @@ fn principal_role_matches_sessions() {
 fn principal_session_arn() {
     let (store, records) = identity_store();
     let session = "arn:aws:sts::111122223333:assumed-role/deploy/ci-run-1";
-    let expected = ids_where(&records, |r| pointer_text(r, "/userIdentity/arn").as_deref() == Some(session));
+    let expected = ids_where(&records, |r| {
+        pointer_text(r, "/userIdentity/arn").as_deref() == Some(session)
+    });
     assert_eq!(expected.len(), 1);
     assert_eq!(filtered_ids(&store, &["--principal", session]), expected);
 }
@@ -299,15 +336,42 @@ fn anonymous_principal_account() {
 /// Expected UTC instants for time/time-formats.jsonl, worked out by hand from
 /// each eventTime (offsets subtracted).
 const TIME_FORMATS: [(&str, &str); 9] = [
-    ("06000000-0000-4000-8000-000000000001", "2023-07-10T12:00:00Z"),
-    ("06000000-0000-4000-8000-000000000002", "2023-07-10T12:00:01.250Z"),
-    ("06000000-0000-4000-8000-000000000003", "2023-07-10T12:00:02Z"),
-    ("06000000-0000-4000-8000-000000000004", "2023-07-10T12:00:03Z"),
-    ("06000000-0000-4000-8000-000000000005", "2023-07-10T23:59:59Z"),
-    ("06000000-0000-4000-8000-000000000006", "2023-07-11T00:00:00Z"),
-    ("06000000-0000-4000-8000-000000000007", "2023-07-10T23:30:00Z"),
-    ("06000000-0000-4000-8000-000000000008", "2023-07-10T12:00:06Z"),
-    ("06000000-0000-4000-8000-000000000009", "2023-07-10T12:00:07Z"),
+    (
+        "06000000-0000-4000-8000-000000000001",
+        "2023-07-10T12:00:00Z",
+    ),
+    (
+        "06000000-0000-4000-8000-000000000002",
+        "2023-07-10T12:00:01.250Z",
+    ),
+    (
+        "06000000-0000-4000-8000-000000000003",
+        "2023-07-10T12:00:02Z",
+    ),
+    (
+        "06000000-0000-4000-8000-000000000004",
+        "2023-07-10T12:00:03Z",
+    ),
+    (
+        "06000000-0000-4000-8000-000000000005",
+        "2023-07-10T23:59:59Z",
+    ),
+    (
+        "06000000-0000-4000-8000-000000000006",
+        "2023-07-11T00:00:00Z",
+    ),
+    (
+        "06000000-0000-4000-8000-000000000007",
+        "2023-07-10T23:30:00Z",
+    ),
+    (
+        "06000000-0000-4000-8000-000000000008",
+        "2023-07-10T12:00:06Z",
+    ),
+    (
+        "06000000-0000-4000-8000-000000000009",
+        "2023-07-10T12:00:07Z",
+    ),
 ];
 
 fn time_store() -> Store {
@@ -329,7 +393,11 @@ fn time_formats_normalised() {
     let rows = store.timeline_by_id();
     for (id, expected) in TIME_FORMATS {
         let stored = text(&rows[id]["event_time"]);
-        assert_eq!(parse_utc(&stored), parse_utc(expected), "event_time of {id}");
+        assert_eq!(
+            parse_utc(&stored),
+            parse_utc(expected),
+            "event_time of {id}"
+        );
     }
 }
 
@@ -350,11 +418,21 @@ fn time_without_zone_is_utc() {
     let rows = store.timeline_by_id();
     // "2023-07-10T12:00:04" and the SQL form "2023-07-10 12:00:05.000", read as UTC.
     let expected = [
-        ("06040000-0000-4000-8000-000000000001", "2023-07-10T12:00:04Z"),
-        ("06040000-0000-4000-8000-000000000002", "2023-07-10T12:00:05Z"),
+        (
+            "06040000-0000-4000-8000-000000000001",
+            "2023-07-10T12:00:04Z",
+        ),
+        (
+            "06040000-0000-4000-8000-000000000002",
+            "2023-07-10T12:00:05Z",
+        ),
     ];
     for (id, time) in expected {
-        assert_eq!(parse_utc(&text(&rows[id]["event_time"])), parse_utc(time), "event {id}");
+        assert_eq!(
+            parse_utc(&text(&rows[id]["event_time"])),
+            parse_utc(time),
+            "event {id}"
+        );
     }
 }
 
@@ -385,11 +463,16 @@ fn delivery_delay_partition() {
     let store = Store::new();
     store.ingest_ok(&[&dir]);
     let file = json_files(&dir).remove(0);
-    assert!(file.to_string_lossy().contains("20230712T0005Z"), "key date is 2023-07-12");
+    assert!(
+        file.to_string_lossy().contains("20230712T0005Z"),
+        "key date is 2023-07-12"
+    );
     let records = records_of(&read_json(&file));
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for record in &records {
-        let date = parse_utc(&text(&record["eventTime"])).format("date=%Y-%m-%d").to_string();
+        let date = parse_utc(&text(&record["eventTime"]))
+            .format("date=%Y-%m-%d")
+            .to_string();
         expected.entry(date).or_default().insert(event_id(record));
     }
     assert_eq!(ids_by_partition(&store), expected);
@@ -459,7 +542,10 @@ fn strings_decoded() {
     let rows = store.timeline_by_id();
     for record in &records {
         let id = event_id(record);
-        assert_eq!(rows[&id]["user_agent"], record["userAgent"], "user_agent of {id}");
+        assert_eq!(
+            rows[&id]["user_agent"], record["userAgent"],
+            "user_agent of {id}"
+        );
     }
 }
 
@@ -478,7 +564,11 @@ fn keys_with_punctuation() {
     let stored = store.rows_by_id(&["request_parameters"]);
     for record in &records {
         let id = event_id(record);
-        assert_eq!(json_cell(&stored[&id]["request_parameters"]), record["requestParameters"], "event {id}");
+        assert_eq!(
+            json_cell(&stored[&id]["request_parameters"]),
+            record["requestParameters"],
+            "event {id}"
+        );
     }
 }
 
@@ -491,7 +581,10 @@ fn account_leading_zero() {
         .find(|r| r["recipientAccountId"] == "012345678901")
         .expect("fixture has a leading-zero account");
     let rows = store.timeline_by_id();
-    assert_eq!(rows[&event_id(record)]["recipient_account_id"], "012345678901");
+    assert_eq!(
+        rows[&event_id(record)]["recipient_account_id"],
+        "012345678901"
+    );
 }
 
 #[test]
@@ -506,7 +599,10 @@ fn account_count_leading_zero() {
 fn lone_surrogate_kept() {
     let path = fixture("strings/lone-surrogate.jsonl");
     let lines = read_lines(&path);
-    assert!(lines[0].contains(r"\ud800 "), "the fixture holds a lone surrogate");
+    assert!(
+        lines[0].contains(r"\ud800 "),
+        "the fixture contains a lone surrogate"
+    );
     let store = Store::new();
     let run = store.ingest(&[&path]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
@@ -537,9 +633,15 @@ fn truncated_fields_exact() {
     let stored = store.rows_by_id(&["error_message"]);
     for record in &records {
         let id = event_id(record);
-        assert_eq!(rows[&id]["user_agent"], record["userAgent"], "user_agent of {id}");
+        assert_eq!(
+            rows[&id]["user_agent"], record["userAgent"],
+            "user_agent of {id}"
+        );
         let message = pointer_text(record, "/errorMessage");
-        assert_eq!(stored[&id]["error_message"], message, "error_message of {id}");
+        assert_eq!(
+            stored[&id]["error_message"], message,
+            "error_message of {id}"
+        );
     }
 }
 
@@ -588,8 +690,10 @@ fn ingest_generated_line(line: &str) -> Store {
 #[test]
 fn event_near_256kb() {
     let id = "09010000-0000-4000-8000-000000000001";
-    let line = record_with_blobs(id, 200 * 1024, 60 * 1024);
-    assert!(line.len() > 256 * 1024 - 4096 && line.len() <= 256 * 1024 + 4096);
+    // Fill the record up to exactly 256 KiB, the documented maximum event size.
+    let overhead = record_with_blobs(id, 0, 0).len();
+    let line = record_with_blobs(id, 256 * 1024 - overhead - 60 * 1024, 60 * 1024);
+    assert_eq!(line.len(), 256 * 1024);
     let store = ingest_generated_line(&line);
     let stored = store.rows_by_id(&["raw_record"]);
     assert_eq!(stored[id]["raw_record"].as_deref(), Some(line.as_str()));
@@ -602,8 +706,14 @@ fn fields_at_100kb() {
     let record: Value = serde_json::from_str(&line).unwrap();
     let store = ingest_generated_line(&line);
     let stored = store.rows_by_id(&["request_parameters", "response_elements"]);
-    assert_eq!(json_cell(&stored[id]["request_parameters"]), record["requestParameters"]);
-    assert_eq!(json_cell(&stored[id]["response_elements"]), record["responseElements"]);
+    assert_eq!(
+        json_cell(&stored[id]["request_parameters"]),
+        record["requestParameters"]
+    );
+    assert_eq!(
+        json_cell(&stored[id]["response_elements"]),
+        record["responseElements"]
+    );
 }
 
 // Class 11: versions and unknown fields.
@@ -621,4 +731,53 @@ fn unknown_fields_in_raw() {
     let (store, records, lines) = ingest_lines(&path);
     assert!(lines.iter().any(|line| line.contains("brandNewField")));
     assert_raw_is_line(&store, &records, &lines);
+}
+
+#[test]
+fn presence_missing_account_null() {
+    let path = fixture("presence/identity-presence.jsonl");
+    let (store, records, _) = ingest_lines(&path);
+    let rows = store.timeline_by_id();
+    for record in &records {
+        let id = event_id(record);
+        let account = pointer_text(record, "/recipientAccountId");
+        assert_eq!(
+            opt_text(&rows[&id]["recipient_account_id"]),
+            account,
+            "recipient_account_id of {id}"
+        );
+    }
+}
+
+#[test]
+fn principal_session_name() {
+    let (store, records) = identity_store();
+    let expected = ids_where(&records, |r| {
+        pointer_text(r, "/userIdentity/arn")
+            .is_some_and(|arn| arn.rsplit('/').next() == Some("ci-run-1"))
+    });
+    assert_eq!(expected.len(), 1);
+    assert_eq!(filtered_ids(&store, &["--principal", "ci-run-1"]), expected);
+}
+
+#[test]
+fn deep_nesting_no_panic() {
+    let store = Store::new();
+    let path = store.scratch("generated").join("deep.jsonl");
+    let nested = format!("{}1{}", r#"{"a":"#.repeat(5000), "}".repeat(5000));
+    let line = record_with_blobs("09020000-0000-4000-8000-000000000001", 0, 0)
+        .replace(r#"{"policyDocument":""}"#, &nested);
+    assert!(
+        line.contains(r#"{"a":{"a":"#),
+        "the nested value is in the record"
+    );
+    fs::write(&path, format!("{line}\n")).unwrap();
+    let run = store.ingest(&[&path]);
+    assert!(
+        matches!(run.code, Some(0 | 2)),
+        "{:?}:\n{}",
+        run.code,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }

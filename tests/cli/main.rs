@@ -1,0 +1,16 @@
+//! Integration tests of the `trailhound` command line, run through the real
+//! binary. Fixtures live in tests/fixtures (one folder per fault class); real
+//! logs are read from ../shared/realdata.
+
+mod common;
+
+mod compression;
+mod containers;
+mod crash;
+mod duplicates;
+mod exit_codes;
+mod idempotence;
+mod realdata;
+mod records;
+mod stats;
+mod timeline;
