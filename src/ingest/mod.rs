@@ -80,7 +80,7 @@ pub fn ingest(
 ) -> Result<IngestSummary, IngestError> {
     let started = Instant::now();
     let store = Store::open_or_create(store_root)?;
-    let mut writer = StoreWriter::begin(&store)?;
+    let writer = StoreWriter::begin(&store)?;
     let manifest = store.manifest()?;
     let latest = manifest.latest_entries();
 
@@ -133,13 +133,15 @@ pub fn ingest(
     let threads = options.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
+        .thread_name(|index| format!("decode-{index}"))
         .build()?;
     let channel_capacity = pool.current_num_threads() * 2;
     let (object_sender, object_receiver) =
         crossbeam_channel::bounded::<ObjectOutcome>(channel_capacity);
-    // One batch may wait while another is written, so decoding goes on
-    // during a commit and memory holds at most three batches.
-    let (batch_sender, batch_receiver) = crossbeam_channel::bounded::<Batch>(1);
+    // A full batch waits until a committing thread takes it, so memory holds
+    // at most one batch per committing thread plus the one being filled.
+    let commit_threads = pool.current_num_threads();
+    let (batch_sender, batch_receiver) = crossbeam_channel::bounded::<Batch>(0);
     let max_object_size = options.max_object_size;
 
     let mut context = CommitContext {
@@ -165,12 +167,27 @@ pub fn ingest(
                     });
             });
         });
-        let committer = scope.spawn(move || -> Result<(), StoreError> {
-            for batch in batch_receiver {
-                writer.commit(batch.rows, batch.entries)?;
-            }
-            Ok(())
-        });
+        // Encoding Parquet costs about as much CPU as decoding, so batches are
+        // committed on as many threads as decode.
+        let mut committers = Vec::with_capacity(commit_threads);
+        for index in 0..commit_threads {
+            let batch_receiver = batch_receiver.clone();
+            let writer = &writer;
+            let committer = std::thread::Builder::new()
+                .name(format!("commit-{index}"))
+                .spawn_scoped(scope, move || -> Result<(), StoreError> {
+                    for batch in batch_receiver {
+                        writer.commit(batch.rows, batch.entries)?;
+                    }
+                    Ok(())
+                })
+                .map_err(|source| StoreError::Io {
+                    path: std::path::PathBuf::from("commit thread"),
+                    source,
+                })?;
+            committers.push(committer);
+        }
+        drop(batch_receiver);
 
         let accepted = (|| {
             for outcome in object_receiver.iter() {
@@ -183,9 +200,13 @@ pub fn ingest(
         // context closes the batch channel, which ends the committer.
         drop(object_receiver);
         drop(context);
-        let committed = committer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let mut committed = Ok(());
+        for committer in committers {
+            let result = committer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            committed = committed.and(result);
+        }
         committed.and(accepted)
     });
 

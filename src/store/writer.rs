@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, TryLockError};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use polars::polars_utils::compression::ZstdLevel;
 use polars::prelude::*;
@@ -29,12 +30,14 @@ const ROW_GROUP_ROWS: usize = 64 * 1024;
 const ZSTD_LEVEL: i32 = 1;
 
 /// The writer of one ingest run. Holds the store lock until dropped.
+/// Commits may run on several threads at once: each writes its own data
+/// files and segment, and within one run no object is in two commits.
 #[derive(Debug)]
 pub struct StoreWriter {
     store: Store,
     _lock: File,
     run_id: String,
-    next_commit: u32,
+    next_commit: AtomicU32,
     /// Leftover files of interrupted runs deleted when the writer started.
     pub removed_leftovers: usize,
 }
@@ -79,7 +82,7 @@ impl StoreWriter {
             store: store.clone(),
             _lock: lock,
             run_id,
-            next_commit: 0,
+            next_commit: AtomicU32::new(0),
             removed_leftovers,
         })
     }
@@ -89,15 +92,14 @@ impl StoreWriter {
     /// objects without rows (failed, skipped, digests) may come with or
     /// without rows.
     pub fn commit(
-        &mut self,
+        &self,
         mut rows: Vec<Vec<EventRow>>,
         objects: Vec<ObjectEntry>,
     ) -> Result<CommitInfo, StoreError> {
         if rows.is_empty() && objects.is_empty() {
             return Ok(CommitInfo::default());
         }
-        let commit_number = self.next_commit;
-        self.next_commit += 1;
+        let commit_number = self.next_commit.fetch_add(1, Ordering::Relaxed);
 
         let partitions = partition_by_date(&rows);
         let mut data_files = Vec::with_capacity(partitions.len());
