@@ -3,7 +3,7 @@
 //! The library reads CloudTrail objects in the shapes responders receive
 //! (S3 `Records` files, JSON lines, `lookup-events` output, EventBridge
 //! envelopes), normalises every record into fixed columns, keeps them in a
-//! local Parquet store and answers queries over that store. The binary in
+//! local Parquet store and runs queries over that store. The binary in
 //! `main.rs` is a thin shell over [`cli::run`].
 
 pub mod cli;

@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
-// Ingest allocates and frees millions of small strings across threads;
-// mimalloc does that markedly faster than the system allocator (measured
-// with the corpus benchmark, see docs/benchmarks.md).
+// Ingest allocates and frees millions of small strings across threads.
+// mimalloc does that faster than the system allocator: the corpus benchmark
+// in docs/benchmarks.md measured the difference.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -57,7 +57,7 @@ pub fn parse_timestamp(text: &str) -> Option<Micros> {
     None
 }
 
-/// Converts epoch seconds or milliseconds (told apart by magnitude) to micros.
+/// Converts epoch seconds or milliseconds (distinguished by magnitude) to micros.
 pub fn epoch_to_micros(value: f64) -> Option<Micros> {
     if !value.is_finite() || value < 0.0 {
         return None;
@@ -67,7 +67,7 @@ pub fn epoch_to_micros(value: f64) -> Option<Micros> {
     } else {
         value * 1_000_000.0
     };
-    // Reject values that chrono cannot represent, so formatting never fails.
+    // Reject values past 9999-12-31, which chrono cannot represent.
     if micros > 253_402_300_799_000_000.0 {
         return None;
     }

@@ -33,7 +33,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-/// A small record with arbitrary strings in the fields that carry text from
+/// Generates a small record with arbitrary strings in the fields that carry text from
 /// the request.
 fn arbitrary_record() -> impl Strategy<Value = String> {
     (any::<String>(), any::<String>(), any::<u32>(), prop::option::of(any::<bool>())).prop_map(

@@ -42,7 +42,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     }
 }
 
-/// A closed pipe (`trailhound timeline | head`) is a normal end, not an error.
+/// Returns true for a closed pipe (`trailhound timeline | head`), which is a
+/// normal end, not an error.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause

@@ -76,9 +76,9 @@ pub struct FoundRecord<'a> {
 /// A problem with part of an object that did not stop the rest from being read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Where in the object, e.g. `line 12` or `Records[40]`.
+    /// Location in the object, e.g. `line 12` or `Records[40]`.
     pub location: String,
-    /// What is wrong.
+    /// Description of the problem.
     pub reason: String,
 }
 
@@ -536,7 +536,7 @@ fn unwrap_owned(text: String, sink: &mut Sink<'_>, depth: usize, location: &str)
         return;
     }
 
-    // Rare: the string holds another wrapper. Its records borrow from `text`,
+    // Rare: the string contains another wrapper. Its records borrow from `text`,
     // so they are copied out before `text` is dropped.
     let mut local = Sink::default();
     if let Ok(value) = serde_json::from_str::<&RawValue>(&text) {
@@ -597,7 +597,7 @@ pub(crate) fn parse_object_pairs(text: &str) -> Result<Vec<(Cow<'_, str>, &RawVa
         .map_err(|err| format!("invalid JSON object: {err}"))
 }
 
-/// Decodes a JSON string value that itself holds JSON.
+/// Decodes a JSON string value that itself contains JSON.
 fn embedded_json(value: &RawValue) -> Result<String, String> {
     serde_json::from_str::<String>(value.get()).map_err(|err| {
         if value.get().starts_with('"') {

@@ -1,10 +1,11 @@
 //! The ingest pipeline: discover objects, decode them in parallel, commit
 //! their rows and manifest entries to the store in bounded batches.
 //!
-//! Decoding runs on a rayon pool and hands finished objects to the committing
+//! Decoding runs on a rayon pool and hands finished objects to the collecting
 //! thread through a bounded channel, so at most `channel capacity + threads`
 //! decoded objects wait in memory at once, whatever the size of the input.
-//! Rows are committed when the pending batch passes a row or byte budget.
+//! The collecting thread closes a batch when it passes a row or byte budget,
+//! and committing threads write closed batches to the store.
 
 pub mod report;
 pub mod summary;
@@ -32,9 +33,9 @@ pub struct IngestOptions {
     /// Largest object accepted, before and after decompression, in bytes.
     /// Defaults to 1 GiB.
     pub max_object_size: u64,
-    /// Commit when the pending batch holds this many rows. Defaults to 50,000.
+    /// Commit when the pending batch contains this many rows. Defaults to 50,000.
     pub flush_rows: usize,
-    /// Commit when the pending batch holds this many decompressed bytes.
+    /// Commit when the pending batch contains this many decompressed bytes.
     /// Defaults to 32 MiB.
     pub flush_bytes: u64,
     /// Decoding threads; `None` uses one per core.
@@ -52,7 +53,7 @@ impl Default for IngestOptions {
     }
 }
 
-/// Why an ingest could not run at all. Errors of single objects are not
+/// Errors that stop an ingest as a whole. Errors of single objects are not
 /// here: they are reported, counted and recorded in the manifest.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -138,7 +139,7 @@ pub fn ingest(
     let channel_capacity = pool.current_num_threads() * 2;
     let (object_sender, object_receiver) =
         crossbeam_channel::bounded::<ObjectOutcome>(channel_capacity);
-    // A full batch waits until a committing thread takes it, so memory holds
+    // A full batch waits until a committing thread takes it, so memory contains
     // at most one batch per committing thread plus the one being filled.
     let commit_threads = pool.current_num_threads();
     let (batch_sender, batch_receiver) = crossbeam_channel::bounded::<Batch>(0);
@@ -197,7 +198,7 @@ pub fn ingest(
         })();
         // Dropping the receiver makes pending sends fail, so the workers stop
         // instead of waiting forever when committing failed. Dropping the
-        // context closes the batch channel, which ends the committer.
+        // context closes the batch channel, which ends the committers.
         drop(object_receiver);
         drop(context);
         let mut committed = Ok(());
@@ -266,7 +267,7 @@ struct Batch {
 
 /// The committing side of the pipeline: turns outcomes into entries and rows.
 struct CommitContext<'a> {
-    /// Full batches go to the committing thread through this channel.
+    /// Channel that takes full batches to the committing threads.
     batch_sender: crossbeam_channel::Sender<Batch>,
     options: &'a IngestOptions,
     reporter: &'a Reporter,
@@ -464,8 +465,8 @@ impl CommitContext<'_> {
         Ok(())
     }
 
-    /// Hands the pending batch to the committing thread. Fails only when that
-    /// thread has stopped; its own error is then the one reported.
+    /// Hands the pending batch to a committing thread. Fails only when the
+    /// committing threads have stopped, and their error is then the one reported.
     fn flush(&mut self) -> Result<(), StoreError> {
         let batch = std::mem::take(&mut self.batch);
         if batch.rows.is_empty() && batch.entries.is_empty() {
@@ -473,7 +474,7 @@ impl CommitContext<'_> {
         }
         self.batch_sender.send(batch).map_err(|_| StoreError::Io {
             path: std::path::PathBuf::from("store"),
-            source: std::io::Error::other("the committing thread stopped"),
+            source: std::io::Error::other("the committing threads stopped"),
         })
     }
 }

@@ -4,7 +4,7 @@
 pub mod stats;
 pub mod timeline;
 
-/// Why a query failed.
+/// Errors of a query.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     #[error(transparent)]

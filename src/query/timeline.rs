@@ -43,7 +43,7 @@ pub const TABLE_COLUMNS: &[&str] = &[
     "user_agent",
 ];
 
-/// Which events a timeline keeps. Within one filter the values are
+/// Filters of a timeline. Within one filter the values are
 /// alternatives (OR); different filters must all match (AND).
 #[derive(Debug, Clone, Default)]
 pub struct TimelineFilter {
@@ -99,7 +99,7 @@ pub fn timeline(store: &Store, filter: &TimelineFilter) -> Result<DataFrame, Que
     Ok(distinct_events(frame).select(columns).collect()?)
 }
 
-/// A literal timestamp comparable with the `event_time` column.
+/// Builds a literal timestamp comparable with the `event_time` column.
 pub fn time_literal(micros: Micros) -> Expr {
     lit(micros).cast(DataType::Datetime(
         TimeUnit::Microseconds,

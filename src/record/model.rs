@@ -31,7 +31,7 @@ macro_rules! define_columns {
             DataFrame::new(order.len(), columns)
         }
 
-        /// The store's schema, for scanning files and building empty results.
+        /// Returns the store's schema, for scanning files and building empty results.
         pub fn store_schema() -> Schema {
             Schema::from_iter([
                 $(Field::new(stringify!($name).into(), column_dtype!($kind))),*
@@ -172,7 +172,7 @@ define_columns! {
 
     /// The record exactly as it appeared in the source object.
     raw_record: Str,
-    /// Where the record came from: a file path, `s3://` URI or `stdin:` name.
+    /// Origin of the record: a file path, `s3://` URI or `stdin:` name.
     source_uri: Str,
     /// Zero-based position of the record within its source object.
     source_index: UInt,

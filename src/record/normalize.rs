@@ -16,7 +16,7 @@ use super::model::EventRow;
 use crate::decode::envelope::parse_object_pairs;
 use crate::time::{Micros, epoch_to_micros, parse_timestamp};
 
-/// Why a record could not be normalised.
+/// Reasons a record is rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
     #[error("record is not a JSON object: {0}")]

@@ -183,7 +183,7 @@ impl ResultTable {
     }
 }
 
-/// Longest cell text shown in a table; longer text ends with `…`. The other
+/// Maximum cell text length in a table, in characters; longer text ends with `…`. The other
 /// formats always carry the full text.
 pub const TABLE_CELL_MAX_CHARS: usize = 60;
 

@@ -1,7 +1,7 @@
 //! Neutralising attacker-controlled strings for the places they are shown.
 //!
 //! userAgent, requestParameters, error messages, S3 keys and file names come
-//! from whoever made the request or wrote the file. On a terminal they could
+//! from the requester or from the writer of the file. On a terminal they could
 //! carry escape sequences that rewrite the screen, or bidirectional and
 //! zero-width characters that make text read differently from what it is. In a
 //! spreadsheet, a cell that starts with `=`, `+`, `-` or `@` can run as a

@@ -1,6 +1,6 @@
 //! Discovery of objects on disk: files, folders walked recursively, and `-`
-//! for standard input. Every regular file is a candidate; what it holds is
-//! decided later from its content, not its name.
+//! for standard input. Every regular file is a candidate. Its content, not its
+//! name, later decides what it is.
 
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 pub use disk::discover;
 
-/// Where an object's bytes come from.
+/// Origin of an object's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     File(PathBuf),
@@ -32,7 +32,7 @@ pub struct DiscoveryError {
     pub reason: String,
 }
 
-/// Why an object could not be read.
+/// Errors reading an object.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("cannot read: {0}")]

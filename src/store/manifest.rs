@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::DigestSummary;
 
-/// What happened to one source object.
+/// Outcome of one source object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectStatus {
@@ -27,7 +27,7 @@ pub enum ObjectStatus {
     Partial,
     /// Nothing could be read from it.
     Failed,
-    /// A CloudTrail-Digest file: recorded, holds no events.
+    /// A CloudTrail-Digest file: recorded, contains no events.
     Digest,
     /// Not CloudTrail (not JSON, empty, or JSON of another kind), or the same
     /// content as an object already ingested.
@@ -64,7 +64,7 @@ pub struct ObjectEntry {
     pub rejected: u64,
     pub first_event_time: Option<String>,
     pub last_event_time: Option<String>,
-    /// Why the object failed, was skipped or is partial.
+    /// Reason the object failed, was skipped or is partial.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -95,7 +95,7 @@ pub struct Manifest {
     segments: Vec<Segment>,
 }
 
-/// Why the manifest could not be read or written.
+/// Errors reading or writing the manifest.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("cannot read manifest folder {path}: {source}")]

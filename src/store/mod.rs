@@ -34,7 +34,7 @@ struct StoreInfo {
     schema_version: u32,
 }
 
-/// Why the store could not be opened or written.
+/// Errors opening or writing the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("no trailhound store at {0}; run `trailhound ingest` first, or pass --store")]

@@ -13,7 +13,7 @@ use super::{Store, StoreError};
 use crate::record::store_schema;
 use crate::time::{Micros, date_of};
 
-/// Builds a lazy scan of the store's events, or `None` when the store holds
+/// Builds a lazy scan of the store's events, or `None` when the store has
 /// no data file in the window. `since` and `until` prune date partitions
 /// only; callers still filter rows on `event_time`.
 pub fn scan_events(

@@ -42,7 +42,7 @@ pub struct StoreWriter {
     pub removed_leftovers: usize,
 }
 
-/// What one commit wrote.
+/// Summary of one commit.
 #[derive(Debug, Default)]
 pub struct CommitInfo {
     pub data_files: Vec<String>,
