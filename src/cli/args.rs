@@ -65,9 +65,10 @@ pub struct IngestArgs {
     #[arg(long, default_value = "1GiB", value_name = "SIZE", value_parser = parse_size)]
     pub max_object_size: u64,
 
-    /// Decoding threads (default: one per core).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// Decoding threads, from 1 to 256 (default: one per core). As many
+    /// threads again write Parquet.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ use crate::store::Store;
 pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<Outcome> {
     let options = IngestOptions {
         max_object_size: args.max_object_size,
-        threads: args.threads,
+        threads: args.threads.map(usize::from),
         ..IngestOptions::default()
     };
     let reporter = Reporter::new(cli.quiet);
