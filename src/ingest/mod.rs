@@ -359,7 +359,14 @@ impl CommitContext<'_> {
             self.reporter.warn(&object.uri, note);
         }
         let rows = decoded.rows.len() as u64;
+        // A damaged gzip stream that yields nothing (only a header, say) is a
+        // failure, not an empty object.
+        let damaged = decoded
+            .problems
+            .iter()
+            .any(|problem| problem.location == "gzip");
         let status = match decoded.kind {
+            _ if damaged && rows == 0 => ObjectStatus::Failed,
             ObjectKind::Empty | ObjectKind::NotJson => ObjectStatus::Skipped,
             ObjectKind::Digest if rows == 0 => ObjectStatus::Digest,
             _ if decoded.unrecognised && rows == 0 && decoded.digests.is_empty() => {

@@ -5,7 +5,7 @@
 //! terminal. Every message is escaped for the terminal, because file names
 //! and parser messages can carry text from the evidence.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -86,9 +86,14 @@ impl Reporter {
 
     fn print(&self, line: &str) {
         let line = escape_for_terminal(line);
+        // A closed standard error (`2>&1 | head`) must not stop the ingest,
+        // so write errors are ignored rather than panicking as eprintln! does.
+        let write = || {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        };
         match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
+            Some(bar) => bar.suspend(write),
+            None => write(),
         }
     }
 }

@@ -153,13 +153,13 @@ impl ResultTable {
     /// formula get a leading `'`.
     pub fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(&self.columns)?;
+        writer.write_record(&self.columns).map_err(csv_to_io)?;
         for row in &self.rows {
             let cells: Vec<String> = row
                 .iter()
                 .map(|cell| neutralise_csv_formula(&cell.text()).into_owned())
                 .collect();
-            writer.write_record(&cells)?;
+            writer.write_record(&cells).map_err(csv_to_io)?;
         }
         writer.flush()
     }
@@ -180,6 +180,14 @@ impl ResultTable {
         }
         writeln!(out, "{table}")?;
         out.flush()
+    }
+}
+
+/// Unwraps the I/O error inside a CSV error, so a broken pipe keeps its kind.
+fn csv_to_io(err: csv::Error) -> std::io::Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
     }
 }
 

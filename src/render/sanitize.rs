@@ -11,8 +11,10 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Returns true for characters that must not reach a terminal raw: C0 and C1
-/// controls, DEL, bidirectional controls, zero-width characters, the line and
-/// paragraph separators, and the byte-order mark.
+/// controls, DEL, bidirectional controls, zero-width and other invisible
+/// characters (soft hyphen, Hangul fillers, tag characters, interlinear
+/// annotation marks), the line and paragraph separators, and the byte-order
+/// mark.
 fn is_dangerous(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}'
@@ -22,6 +24,14 @@ fn is_dangerous(c: char) -> bool {
         | '\u{2028}'..='\u{202e}'
         | '\u{2060}'..='\u{2069}'
         | '\u{feff}'
+        | '\u{00ad}'
+        | '\u{034f}'
+        | '\u{115f}'..='\u{1160}'
+        | '\u{180e}'
+        | '\u{3164}'
+        | '\u{ffa0}'
+        | '\u{fff9}'..='\u{fffb}'
+        | '\u{e0000}'..='\u{e007f}'
     )
 }
 

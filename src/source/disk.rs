@@ -85,6 +85,20 @@ pub fn discover(
     (objects, errors)
 }
 
+/// Writes a path as text without losing bytes: bytes that are not UTF-8
+/// become `\xNN`, so two names that differ only there stay distinct.
+fn path_uri(path: &Path) -> String {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut uri = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        uri.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            uri.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    uri
+}
+
 /// Resolves a path to its canonical absolute form, or at least an absolute one.
 fn canonical_path(path: &Path) -> PathBuf {
     std::fs::canonicalize(path)
@@ -98,7 +112,7 @@ fn file_object(absolute: PathBuf, metadata: &std::fs::Metadata) -> SourceObject 
         .ok()
         .map(|time| DateTime::<Utc>::from(time).to_rfc3339_opts(SecondsFormat::Nanos, true));
     SourceObject {
-        uri: absolute.display().to_string(),
+        uri: path_uri(&absolute),
         location: Location::File(absolute),
         size: Some(metadata.len()),
         modified,

@@ -98,22 +98,22 @@ pub struct Manifest {
 /// Errors reading or writing the manifest.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("cannot read manifest folder {path}: {source}")]
+    #[error("cannot read manifest folder {path}")]
     ReadDir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot read manifest segment {path}: {source}")]
+    #[error("cannot read manifest segment {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("manifest segment {path} is corrupt: {source}")]
+    #[error("manifest segment {path} is corrupt")]
     Corrupt {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("cannot write manifest segment {path}: {source}")]
+    #[error("cannot write manifest segment {path}")]
     Write {
         path: PathBuf,
         source: std::io::Error,

@@ -47,14 +47,14 @@ pub enum StoreError {
     SchemaVersion { path: PathBuf, found: u32 },
     #[error("another trailhound ingest holds the lock on store {0}; wait for it to finish")]
     Locked(PathBuf),
-    #[error("I/O error on {path}: {source}")]
+    #[error("I/O error on {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(transparent)]
     Manifest(#[from] manifest::ManifestError),
-    #[error("Parquet error on {path}: {source}")]
+    #[error("Parquet error on {path}")]
     Parquet {
         path: PathBuf,
         source: polars::error::PolarsError,
