@@ -76,6 +76,11 @@ mod tests {
         assert_eq!(escape_for_terminal("x\u{200b}y"), "x\\u{200b}y");
         assert_eq!(escape_for_terminal("line\nnext"), "line\\nnext");
         assert_eq!(escape_for_terminal("\u{9b}"), "\\u{009b}");
+        assert_eq!(escape_for_terminal("a\u{e0041}b"), "a\\u{e0041}b");
+        assert_eq!(
+            escape_for_terminal("soft\u{ad}hyphen"),
+            "soft\\u{00ad}hyphen"
+        );
     }
 
     #[test]

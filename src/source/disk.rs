@@ -140,6 +140,17 @@ mod tests {
         assert!(objects.iter().all(|object| object.size == Some(2)));
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn path_uri_keeps_invalid_bytes_distinct() {
+        use std::os::unix::ffi::OsStrExt;
+        let first = Path::new(std::ffi::OsStr::from_bytes(b"/logs/a\xff.json"));
+        let second = Path::new(std::ffi::OsStr::from_bytes(b"/logs/a\xfe.json"));
+        assert_eq!(path_uri(first), "/logs/a\\xff.json");
+        assert_ne!(path_uri(first), path_uri(second));
+        assert_eq!(path_uri(Path::new("/logs/ü.json")), "/logs/ü.json");
+    }
+
     #[test]
     fn skips_store_folder() {
         let dir = tempfile::tempdir().unwrap();
