@@ -6,7 +6,7 @@
 //! trailing data. The decompressed size is capped so that a gzip bomb or an
 //! absurd object fails with a clear error instead of exhausting memory.
 //! Input that does not start with the gzip magic bytes is returned as it is,
-//! whatever the file name says.
+//! whatever the file name suggests.
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -34,7 +34,7 @@ pub struct Decompressed<'a> {
     pub note: Option<String>,
 }
 
-/// Why an object could not be decompressed at all.
+/// Errors that stop decompression of an object.
 #[derive(Debug, thiserror::Error)]
 pub enum GzipError {
     #[error(

@@ -36,7 +36,7 @@ pub struct DecodedObject {
     pub notes: Vec<String>,
 }
 
-/// Why an object could not be decoded at all.
+/// Errors that stop decoding of an object.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error(transparent)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::report::human_bytes;
 use crate::time::{Micros, format_rfc3339};
 
-/// What one ingest run did. Every object found lands in exactly one of
+/// Counts of one ingest run. Every object found lands in exactly one of
 /// `ingested`, `partial`, `failed`, `digests`, `skipped_unchanged`,
 /// `skipped_same_content` or `skipped_not_cloudtrail`.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -36,6 +36,7 @@ pub fn normalize(raw: &str, source_uri: &str, source_index: u64) -> Result<Event
     let mut time_window = None;
     let mut request_parameters = None;
     let mut response_elements = None;
+    let mut insight_details = None;
 
     for (key, value) in &pairs {
         let value: &RawValue = value;
@@ -79,7 +80,10 @@ pub fn normalize(raw: &str, source_uri: &str, source_index: u64) -> Result<Event
             "tlsDetails" => row.tls_details = value_json(value),
             "edgeDeviceDetails" => row.edge_device_details = value_json(value),
             "eventContext" => row.event_context = value_json(value),
-            "insightDetails" => row.insight_details = value_json(value),
+            "insightDetails" => {
+                insight_details = Some(value);
+                row.insight_details = value_json(value);
+            }
             // Aggregated events name the account `accountId`; it is also kept
             // in the overflow so the record's own field name is not lost.
             "accountId" => {
@@ -113,8 +117,8 @@ pub fn normalize(raw: &str, source_uri: &str, source_index: u64) -> Result<Event
         row.user_identity = value_json(identity);
         flatten_identity(identity, &mut row);
     }
-    if let Some(details) = row.insight_details.clone() {
-        fill_insight_names(&details, &mut row);
+    if let Some(details) = insight_details {
+        fill_insight_names(details, &mut row);
     }
     if let Some(response) = response_elements {
         derive_minted_credential(response, &mut row);
@@ -207,10 +211,7 @@ fn flatten_identity(identity: &RawValue, row: &mut EventRow) {
 }
 
 /// Insight records carry the API they describe inside `insightDetails`.
-fn fill_insight_names(details: &str, row: &mut EventRow) {
-    let Ok(details) = serde_json::from_str::<&RawValue>(details) else {
-        return;
-    };
+fn fill_insight_names(details: &RawValue, row: &mut EventRow) {
     if row.event_source.is_none() {
         row.event_source = object_get(details, "eventSource").and_then(value_text);
     }

@@ -10,11 +10,11 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
-/// Returns true for characters that must not reach a terminal raw: C0 and C1
-/// controls, DEL, bidirectional controls, zero-width and other invisible
-/// characters (soft hyphen, Hangul fillers, tag characters, interlinear
-/// annotation marks), the line and paragraph separators, and the byte-order
-/// mark.
+/// Returns true for characters that must not reach a terminal raw. These are
+/// C0 and C1 controls, DEL, bidirectional controls, the line and paragraph
+/// separators and the byte-order mark. Also included are zero-width and other
+/// invisible characters: soft hyphen, Hangul fillers, tag characters and
+/// interlinear annotation marks.
 fn is_dangerous(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}'
