@@ -10,6 +10,7 @@ pub mod cli;
 pub mod corpus;
 pub mod decode;
 pub mod exit;
+pub mod export;
 pub mod ingest;
 pub mod query;
 pub mod record;

@@ -1,8 +1,19 @@
 //! Queries over the store. Each returns plain data that the command layer
 //! renders; none prints.
 
+pub mod lineage;
 pub mod stats;
+pub mod summary;
 pub mod timeline;
+
+use polars::prelude::*;
+
+/// True where `column` equals one of `values`.
+pub fn is_one_of<S: AsRef<str>>(column: &str, values: &[S]) -> Expr {
+    let values: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+    let list = lit(Series::new("values".into(), values)).implode(false);
+    col(column).is_in(list, false)
+}
 
 /// Errors of a query.
 #[derive(Debug, thiserror::Error)]
