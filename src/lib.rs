@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod query;
 pub mod record;
 pub mod render;
+pub mod report;
 pub mod source;
 pub mod store;
 pub mod time;

@@ -104,6 +104,34 @@ pub enum LineageFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct InvestigateArgs {
+    /// Files or folders to read (folders recursively); `-` reads standard input.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+
+    /// Also follow this access key, whatever the detections say. Repeatable.
+    #[arg(long = "access-key", value_name = "KEY")]
+    pub access_keys: Vec<String>,
+
+    /// The report folder (created if needed).
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "trailhound-report",
+        value_name = "DIR"
+    )]
+    pub output: PathBuf,
+
+    /// Largest object accepted, before or after decompression.
+    #[arg(long, default_value = "1GiB", value_name = "SIZE", value_parser = parse_size)]
+    pub max_object_size: u64,
+
+    /// Decoding threads, from 1 to 256 (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+}
+
+#[derive(Debug, Args)]
 pub struct SummaryArgs {
     /// Summarise this access key. Repeatable.
     #[arg(long = "access-key", value_name = "KEY", conflicts_with = "all")]

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::query::QueryError;
 use crate::store::Store;
-use crate::time::{Micros, format_rfc3339};
+use crate::time::Micros;
 pub use events::CREDENTIAL_COLUMN;
 use events::{StoreResolver, node_events};
 pub use graph::NodeKind;
@@ -47,18 +47,18 @@ pub struct LineageNode {
     /// True when the edge from the parent was inferred rather than read
     /// from a key in the mint event.
     pub inferred: bool,
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(serialize_with = "crate::query::serialize_micros")]
     pub first_seen: Option<Micros>,
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(serialize_with = "crate::query::serialize_micros")]
     pub last_seen: Option<Micros>,
     pub event_count: u64,
     /// Source addresses, most used first.
     pub source_ips: Vec<String>,
     pub kind: NodeKind,
     pub depth: u32,
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(serialize_with = "crate::query::serialize_micros")]
     pub minted_at: Option<Micros>,
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(serialize_with = "crate::query::serialize_micros")]
     pub expiration: Option<Micros>,
     pub account_id: Option<String>,
     /// Other copies of the mint event, e.g. the role owner's copy of a
@@ -68,16 +68,6 @@ pub struct LineageNode {
     pub evidence: Option<String>,
     /// Keys whose events make up a keyless node.
     pub session_keys: Vec<String>,
-}
-
-fn serialize_time<S: serde::Serializer>(
-    value: &Option<Micros>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(micros) => serializer.serialize_str(&format_rfc3339(*micros)),
-        None => serializer.serialize_none(),
-    }
 }
 
 /// Builds the lineage of `root` from the events in the window.
