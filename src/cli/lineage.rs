@@ -59,7 +59,7 @@ pub fn run(cli: &Cli, args: &LineageArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The nodes as rows, one per credential, with lists joined by spaces.
+/// Builds one row per credential, with lists joined by spaces.
 fn node_table(tree: &LineageTree) -> anyhow::Result<ResultTable> {
     let mut table = ResultTable::default();
     for node in &tree.nodes {

@@ -64,7 +64,7 @@ pub fn run(cli: &Cli, args: &SummaryArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// One row per credential; counted lists become `value (count); …`.
+/// Builds one row per credential. Counted lists become `value (count); …`.
 fn summaries_frame(summaries: &[CredentialSummary], list_limit: usize) -> PolarsResult<DataFrame> {
     let text = |name: &str, values: Vec<Option<String>>| {
         StringChunked::from_iter_options(name.into(), values.into_iter()).into_column()

@@ -18,7 +18,7 @@ use crate::render::{ResultTable, RowFormat};
 
 pub use timesketch::write_timesketch;
 
-/// Where and how a command writes its rows.
+/// Destination and format of a command's rows.
 #[derive(Debug, Clone)]
 pub struct Output {
     pub format: RowFormat,
@@ -34,7 +34,7 @@ impl Output {
     }
 }
 
-/// Writes `frame` as `output` asks. Files are written under a temporary name
+/// Writes `frame` in the format and to the destination of `output`. Files are written under a temporary name
 /// beside the target and renamed when complete, so a failed export never
 /// leaves a half-written file under the requested name.
 pub fn emit(frame: &mut DataFrame, output: &Output) -> anyhow::Result<()> {

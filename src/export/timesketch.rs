@@ -67,7 +67,7 @@ pub fn write_timesketch(table: &ResultTable, out: &mut dyn Write) -> anyhow::Res
     Ok(left_out)
 }
 
-/// One line that says what happened: a `summary` or `title` column when the
+/// Builds the one-line description of a row: a `summary` or `title` column when the
 /// row has one, else the call, who made it, from where, and its error.
 fn message(table: &ResultTable, row: &[Cell]) -> String {
     let field = |name: &str| -> Option<String> {

@@ -1,4 +1,4 @@
-//! What an intrusion left behind: the users, keys, passwords, roles, trust
+//! Leftovers of an intrusion: the users, keys, passwords, roles, trust
 //! changes, policies and group memberships a lineage created, and whether a
 //! later event in the store removed each one. Whatever was never removed is
 //! what the responder still has to clean up.
@@ -55,7 +55,7 @@ pub struct Leftover {
     /// `user`, `access-key`, `login-profile`, `role`, `trust-policy`,
     /// `attached-policy`, `inline-policy`, `group-membership`, `session`.
     pub kind: &'static str,
-    /// What it is, e.g. `user/backup`, `AKIA…`, `role/x ← arn:…:policy/AdministratorAccess`.
+    /// Display name, e.g. `user/backup`, `AKIA…`, `role/x ← arn:…:policy/AdministratorAccess`.
     pub name: String,
     pub account_id: Option<String>,
     #[serde(serialize_with = "super::serialize_micros")]
@@ -89,7 +89,7 @@ pub struct Removal {
     pub by: Option<String>,
 }
 
-/// What one removal event undoes, as matching keys.
+/// Thing a removal event undoes, as a matching key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Target {
     User(String, String),
@@ -288,7 +288,7 @@ fn field(row: &Row, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// What a creation made: (kind, display name, targets whose removal undoes it).
+/// Lists what a creation made: (kind, display name, targets whose removal undoes it).
 fn creation_targets(row: &Row) -> Vec<(&'static str, String, Vec<Target>)> {
     let account = row.account.clone();
     let user = field(row, "userName");
@@ -399,7 +399,7 @@ fn creation_targets(row: &Row) -> Vec<(&'static str, String, Vec<Target>)> {
     }
 }
 
-/// What a removal event undoes.
+/// Lists the targets a removal event undoes.
 fn removal_targets(row: &Row) -> Vec<Target> {
     let account = row.account.clone();
     let user = field(row, "userName");
@@ -470,7 +470,7 @@ fn removal_targets(row: &Row) -> Vec<Target> {
     }
 }
 
-/// The IAM principal a policy call names: ("user" | "role" | "group", name).
+/// Returns the IAM principal a policy call names: ("user" | "role" | "group", name).
 fn principal_of(
     event_name: &str,
     user: Option<String>,
@@ -486,7 +486,7 @@ fn principal_of(
     }
 }
 
-/// The deletion of the principal itself, which removes its policies too.
+/// Returns the target of deleting the principal itself, which removes its policies too.
 fn owner_target(kind: &str, account: String, name: String) -> Target {
     match kind {
         "user" => Target::User(account, name),

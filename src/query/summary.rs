@@ -24,7 +24,7 @@ pub const ACCESS_DENIED_CODES: &[&str] = &[
 /// Window in which AccessDenied errors are counted as one burst.
 pub const DENIED_BURST_WINDOW_MICROS: Micros = 10 * 60 * 1_000_000;
 
-/// Which credentials to summarise.
+/// Selection of the credentials to summarise.
 #[derive(Debug, Clone, Default)]
 pub struct SummarySelection {
     pub access_keys: Vec<String>,

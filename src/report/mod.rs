@@ -39,8 +39,8 @@ impl Table {
     }
 
     /// Builds a table from a list of JSON objects: the columns are the keys
-    /// of the first object, in order; lists are joined with ", " and nested
-    /// objects shown as JSON.
+    /// of the first object, in order. Lists are joined with ", " and nested
+    /// objects are shown as JSON.
     pub fn from_objects(items: &[Value]) -> Table {
         let Some(first) = items.iter().find_map(Value::as_object) else {
             return Table::default();
@@ -105,7 +105,7 @@ pub struct Report {
     pub implicated: Vec<ImplicatedCredential>,
     /// Findings grouped by the lineage root they belong to.
     pub finding_groups: Vec<Section>,
-    /// What the intruders created that no later event removed.
+    /// Things the intruders created that no later event removed.
     pub action_needed: Table,
     /// Everything the lineages created, with its removal.
     pub created: Table,

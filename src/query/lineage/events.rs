@@ -1,5 +1,5 @@
 //! The events of a lineage: which stored events each node made, found with
-//! one filtered scan, and the session keys the walk asks for.
+//! one filtered scan, and the keys of keyless sessions the walk requests.
 
 use std::collections::HashMap;
 
@@ -12,7 +12,7 @@ use crate::store::Store;
 use crate::store::scan::{distinct_events, scan_events};
 use crate::time::Micros;
 
-/// Name of the column that says which lineage node made an event.
+/// Name of the column that names the lineage node that made an event.
 pub const CREDENTIAL_COLUMN: &str = "credential";
 
 /// A node that owns a key's events inside a time window: (node index, from, until).
@@ -115,7 +115,7 @@ fn empty_result(columns: &[&str]) -> DataFrame {
     DataFrame::empty_with_schema(&Schema::from_iter(fields))
 }
 
-/// Answers session queries with one scan of the store.
+/// Session resolver that reads the store with one scan per request.
 pub struct StoreResolver<'a> {
     pub store: &'a Store,
 }

@@ -1,7 +1,7 @@
 //! Walking the lineage: from a seed credential, breadth-first through the
 //! mint events each credential made, to every credential derived from it.
 //!
-//! The walk is pure: it reads mint events from memory and asks a
+//! The walk is pure: it reads mint events from memory and requests from a
 //! [`SessionResolver`] for the keys of sessions whose mint event names no
 //! key (console sign-ins, and responses CloudTrail left out). Edges found
 //! that way are marked inferred.
@@ -17,10 +17,10 @@ use crate::time::{Micros, format_rfc3339};
 pub const CLOCK_SLACK_MICROS: Micros = 60 * 1_000_000;
 /// How far a session's creation time may be from its mint event.
 pub const SESSION_MATCH_MICROS: Micros = 5 * 1_000_000;
-/// Longest console session AWS allows (12 hours).
+/// Maximum console session length AWS allows (12 hours).
 pub const CONSOLE_SESSION_MICROS: Micros = 12 * 3_600 * 1_000_000;
 
-/// What kind of credential a node is.
+/// Kind of credential of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NodeKind {
@@ -73,7 +73,7 @@ pub struct NodeDraft {
     pub account_id: Option<String>,
     pub expiration: Option<Micros>,
     pub inferred: bool,
-    /// Why an inferred edge was drawn.
+    /// Reason an inferred edge was drawn.
     pub evidence: Option<String>,
     /// Access keys whose events belong to this node.
     pub keys: Vec<String>,

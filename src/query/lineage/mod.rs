@@ -64,7 +64,7 @@ pub struct LineageNode {
     /// Other copies of the mint event, e.g. the role owner's copy of a
     /// cross-account AssumeRole.
     pub related_event_ids: Vec<String>,
-    /// Why an inferred edge was drawn.
+    /// Reason an inferred edge was drawn.
     pub evidence: Option<String>,
     /// Keys whose events make up a keyless node.
     pub session_keys: Vec<String>,
@@ -121,7 +121,7 @@ pub fn follow_events(
 }
 
 /// Maps every access key minted in the window to the key at the top of its
-/// lineage (the key that started the chain, when the store holds its mint
+/// lineage (the key that started the chain, when the store contains its mint
 /// events). Keys that minted nothing and were minted by nothing are absent.
 pub fn lineage_roots(
     store: &Store,
