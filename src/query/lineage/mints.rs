@@ -52,7 +52,7 @@ pub struct MintEvent {
     pub role_session_name: Option<String>,
     /// `requestParameters.sourceIdentity`, which later sessions carry.
     pub requested_source_identity: Option<String>,
-    /// `responseElements.ConsoleLogin` ("Success" or "Failure").
+    /// Outcome of a console sign-in: "Success" or "Failure".
     pub console_login_result: Option<String>,
 }
 
@@ -110,8 +110,7 @@ const MINT_COLUMNS: &[&str] = &[
     "minted_expiration",
     "target_user_name",
     "target_role_arn",
-    "request_parameters",
-    "response_elements",
+    "error_message",
 ];
 
 /// Loads every distinct mint event in the window, sorted by time.
@@ -130,9 +129,58 @@ pub fn load_mints(
     if let Some(until) = until {
         frame = frame.filter(col("event_time").lt_eq(crate::query::timeline::time_literal(until)));
     }
+    // The JSON blob columns are the largest in the store, so they are read
+    // in a second pass, and only for the rare calls whose response named no
+    // key.
     let columns: Vec<Expr> = MINT_COLUMNS.iter().map(|name| col(*name)).collect();
     let frame = distinct_events(frame).select(columns).collect()?;
-    Ok(mints_from_frame(&frame)?)
+    let mut mints = mints_from_frame(&frame)?;
+    add_requested_session(store, since, until, &mut mints)?;
+    Ok(mints)
+}
+
+/// Reads the requested session name and source identity of successful STS
+/// calls whose response named no key, which the walk needs to find the
+/// session by other means.
+fn add_requested_session(
+    store: &Store,
+    since: Option<Micros>,
+    until: Option<Micros>,
+    mints: &mut [MintEvent],
+) -> Result<(), QueryError> {
+    let keyless: Vec<&str> = mints
+        .iter()
+        .filter(|mint| mint.is_sts_mint() && mint.minted_key.is_none() && mint.succeeded())
+        .map(|mint| mint.event_id.as_str())
+        .collect();
+    if keyless.is_empty() {
+        return Ok(());
+    }
+    let Some(frame) = scan_events(store, since, until)? else {
+        return Ok(());
+    };
+    let frame = frame
+        .filter(is_one_of("event_id", &keyless).and(is_one_of("event_name", MINT_EVENT_NAMES)))
+        .select([col("event_id"), col("request_parameters")])
+        .collect()?;
+    let ids = frame.column("event_id")?.str()?;
+    let requests = frame.column("request_parameters")?.str()?;
+    let mut by_id: std::collections::HashMap<&str, Value> = std::collections::HashMap::new();
+    for (id, request) in ids.iter().zip(requests.iter()) {
+        if let (Some(id), Some(request)) = (id, request)
+            && let Ok(value) = serde_json::from_str::<Value>(request)
+        {
+            by_id.insert(id, value);
+        }
+    }
+    for mint in mints.iter_mut() {
+        if let Some(request) = by_id.get(mint.event_id.as_str()) {
+            let text = |key: &str| request.get(key).and_then(Value::as_str).map(str::to_string);
+            mint.role_session_name = text("roleSessionName");
+            mint.requested_source_identity = text("sourceIdentity");
+        }
+    }
+    Ok(())
 }
 
 fn mints_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MintEvent>> {
@@ -171,24 +219,10 @@ fn mints_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MintEvent>> {
     let expiration = time("minted_expiration")?;
     let target_user = text("target_user_name")?;
     let target_role_arn = text("target_role_arn")?;
-    let request = text("request_parameters")?;
-    let response = text("response_elements")?;
+    let error_message = text("error_message")?;
 
     let mut mints = Vec::with_capacity(frame.height());
     for row in 0..frame.height() {
-        let request: Option<Value> = request[row]
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok());
-        let response: Option<Value> = response[row]
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok());
-        let request_text = |key: &str| {
-            request
-                .as_ref()
-                .and_then(|value| value.get(key))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
         mints.push(MintEvent {
             event_id: event_id[row].clone().unwrap_or_default(),
             event_name: event_name[row].clone().unwrap_or_default(),
@@ -208,13 +242,18 @@ fn mints_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MintEvent>> {
             minted_expiration: expiration[row],
             target_user_name: target_user[row].clone(),
             target_role_arn: target_role_arn[row].clone(),
-            role_session_name: request_text("roleSessionName"),
-            requested_source_identity: request_text("sourceIdentity"),
-            console_login_result: response
-                .as_ref()
-                .and_then(|value| value.get("ConsoleLogin"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            role_session_name: None,
+            requested_source_identity: None,
+            // A failed sign-in carries "Failed authentication" as its error
+            // message and no error code.
+            console_login_result: Some(
+                if error_message[row].is_none() {
+                    "Success"
+                } else {
+                    "Failure"
+                }
+                .to_string(),
+            ),
         });
     }
     Ok(mints)
