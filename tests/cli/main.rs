@@ -12,5 +12,7 @@ mod exit_codes;
 mod idempotence;
 mod realdata;
 mod records;
+mod s3;
+mod s3_support;
 mod stats;
 mod timeline;
