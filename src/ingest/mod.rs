@@ -239,7 +239,9 @@ pub fn ingest(
                         .try_for_each_with(object_sender, |sender, (object, bytes)| {
                             // A failed send means committing failed: stopping
                             // here drops the channel, which stops the fetching.
-                            sender.send(decode_bytes(object, bytes, max_object_size))
+                            sender
+                                .send(decode_bytes(object, bytes, max_object_size))
+                                .map_err(|_| ())
                         });
                 }
             });

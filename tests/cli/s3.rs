@@ -116,13 +116,13 @@ fn store_rows(store: &Store) -> Vec<BTreeMap<String, Option<String>>> {
 #[test]
 fn pruned_org_listing_reads_only_matching_objects() {
     let lab = S3Lab::start();
-    // Two accounts, two regions (a GovCloud one) and six day folders
-    // (2025-03-01 to 2025-03-05, and the spill-over into 2025-03-06).
+    // Two accounts, two regions (a GovCloud one) and seven day folders
+    // (2025-02-28 to 2025-03-05, and the spill-over into 2025-03-06).
     let generated = Command::cargo_bin("trailhound-corpus")
         .unwrap()
         .args([
             "--size",
-            "2MB",
+            "10MB",
             "--seed",
             "11",
             "--accounts",
@@ -130,9 +130,9 @@ fn pruned_org_listing_reads_only_matching_objects() {
             "--regions",
             "us-east-1,us-gov-west-1",
             "--start",
-            "2025-03-01",
+            "2025-02-28",
             "--days",
-            "5",
+            "6",
             "--org-id",
             "o-a1b2c3d4e5",
             "--prefix",
@@ -158,9 +158,15 @@ fn pruned_org_listing_reads_only_matching_objects() {
     let account = accounts.iter().next().unwrap().clone();
     let region = "us-gov-west-1";
 
-    // --since 2025-03-02 --until 2025-03-04 reads the folders of 03-02 to
+    // --since 2025-03-01 --until 2025-03-04 reads the folders of 03-01 to
     // 03-05: the day after --until holds files delivered after midnight.
-    let kept_days = ["2025-03-02", "2025-03-03", "2025-03-04", "2025-03-05"];
+    let kept_days = [
+        "2025-03-01",
+        "2025-03-02",
+        "2025-03-03",
+        "2025-03-04",
+        "2025-03-05",
+    ];
     let expected: BTreeMap<&String, &PathBuf> = all_keys
         .iter()
         .filter(|(key, _)| {
@@ -194,7 +200,7 @@ fn pruned_org_listing_reads_only_matching_objects() {
     let store = Store::new();
     let result = run(lab
         .command(store.path())
-        .args(["--since", "2025-03-02", "--until", "2025-03-04"])
+        .args(["--since", "2025-03-01", "--until", "2025-03-04"])
         .args(["--account", &account, "--region", region])
         .arg(format!("s3://{BUCKET}/org/trail")));
     assert_eq!(result.code, Some(0), "{}", result.stderr);
@@ -253,7 +259,7 @@ fn pruned_org_listing_reads_only_matching_objects() {
         if prefix.ends_with(&format!("/{region}/")) && list.query("continuation-token").is_none() {
             assert_eq!(
                 list.query("start-after"),
-                Some(format!("{prefix}2025/03/02")),
+                Some(format!("{prefix}2025/03/01")),
                 "region listing starts at the first day"
             );
         }

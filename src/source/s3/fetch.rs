@@ -11,6 +11,13 @@ use super::list::ListedObject;
 use super::progress::S3Counters;
 use super::retry::{Failure, MAX_ATTEMPTS, backoff, classify};
 
+/// The bytes of one object and the ETag that GetObject returned.
+#[derive(Debug)]
+pub struct FetchedBody {
+    pub bytes: Vec<u8>,
+    pub etag: Option<String>,
+}
+
 /// Fetches one object, retrying failed attempts with backoff. Returns the
 /// reason of the last attempt when every attempt failed.
 pub async fn fetch_object(
@@ -19,7 +26,7 @@ pub async fn fetch_object(
     object: &ListedObject,
     limit: u64,
     counters: &S3Counters,
-) -> Result<Vec<u8>, String> {
+) -> Result<FetchedBody, String> {
     let mut attempt = 1;
     loop {
         match fetch_once(client, bucket, object, limit).await {
@@ -53,7 +60,7 @@ async fn fetch_once(
     bucket: &str,
     object: &ListedObject,
     limit: u64,
-) -> Result<Vec<u8>, Failure> {
+) -> Result<FetchedBody, Failure> {
     // If-Match makes S3 refuse an object replaced since it was listed, so
     // the manifest never pairs one version's ETag with another's bytes.
     let response = client
@@ -71,6 +78,7 @@ async fn fetch_once(
             "the object changed since it was listed (ETag {listed} listed, {returned} returned); ingest again"
         )));
     }
+    let etag = response.e_tag().map(str::to_string);
     let expected = response
         .content_length()
         .and_then(|length| u64::try_from(length).ok());
@@ -116,7 +124,7 @@ async fn fetch_once(
             bytes.len()
         )));
     }
-    Ok(bytes)
+    Ok(FetchedBody { bytes, etag })
 }
 
 fn too_large(limit: u64) -> Failure {

@@ -60,6 +60,9 @@ enum Level {
     Subtree,
 }
 
+/// The kept objects of one folder and its subfolders to list next.
+type FolderListing = (Vec<ListedObject>, Vec<Task>);
+
 #[derive(Debug, Clone)]
 struct Task {
     prefix: String,
@@ -88,7 +91,7 @@ pub async fn list_pruned(
     let filter = Arc::new(filter.clone());
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut listing = Listing::default();
-    let mut tasks: JoinSet<Result<(Vec<ListedObject>, Vec<Task>), ListError>> = JoinSet::new();
+    let mut tasks: JoinSet<Result<FolderListing, ListError>> = JoinSet::new();
 
     let mut pending = vec![Task {
         prefix: prefix.to_string(),
@@ -171,7 +174,7 @@ async fn list_task(
     filter: &LayoutFilter,
     task: Task,
     counters: &S3Counters,
-) -> Result<(Vec<ListedObject>, Vec<Task>), ListError> {
+) -> Result<FolderListing, ListError> {
     let Task { prefix, level } = task;
     let delimited = !matches!(level, Level::Region | Level::Subtree);
     let (start_after, stop_after) = match level {
@@ -195,7 +198,7 @@ async fn list_task(
         .collect();
     let mut children = Vec::new();
     let awslogs = format!("{prefix}AWSLogs/");
-    let has_awslogs = folders.iter().any(|folder| *folder == awslogs);
+    let has_awslogs = folders.contains(&awslogs);
     for folder in folders {
         let name = folder[prefix.len()..].trim_end_matches('/');
         let next = match level {

@@ -124,6 +124,7 @@ impl S3Source {
                 let client = client.clone();
                 let counters = Arc::clone(&counters);
                 tasks.spawn(async move {
+                    let mut object = object;
                     let result = match &object.location {
                         Location::S3 { bucket, key } => {
                             let listed = list::ListedObject {
@@ -136,9 +137,15 @@ impl S3Source {
                         }
                         _ => Err("not an S3 object".to_string()),
                     };
-                    if let Ok(bytes) = &result {
-                        counters.add_fetched(bytes.len() as u64);
-                    }
+                    // Some S3-compatible servers (s3s-fs among them) list
+                    // objects without an ETag; GetObject's is recorded then.
+                    let result = result.map(|body| {
+                        counters.add_fetched(body.bytes.len() as u64);
+                        if object.etag.is_none() {
+                            object.etag = body.etag;
+                        }
+                        body.bytes
+                    });
                     // The permit is held until the decoders take the object,
                     // which bounds the fetched bytes waiting in memory.
                     let _ = sender.send((object, result)).await;
