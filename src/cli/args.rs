@@ -38,12 +38,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read CloudTrail logs from files, folders or standard input into the store.
+    /// Read CloudTrail logs from files, folders, standard input or S3 into the store.
     ///
     /// Accepts S3 `{"Records":[...]}` files (gzipped or not), bare arrays,
     /// single records, JSON lines, `aws cloudtrail lookup-events` output and
     /// EventBridge envelopes, decided by content. Objects already ingested and
     /// unchanged are skipped. Exits with 2 if any object failed.
+    ///
+    /// `--since`, `--until`, `--account` and `--region` select the objects to
+    /// read by their place in the CloudTrail layout
+    /// (`AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/`), in S3 and
+    /// on disk: a window reads the day folders from the day of `--since` to
+    /// the day after `--until` (files arrive minutes after their events) and
+    /// stores every event of those files. Paths that do not show the layout
+    /// are always read.
     Ingest(IngestArgs),
 
     /// Print the events that match the filters, sorted by event time.
@@ -159,9 +167,24 @@ pub struct SummaryArgs {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Files or folders to read (folders recursively); `-` reads standard input.
-    #[arg(required = true, value_name = "PATH")]
+    /// Files or folders to read (folders recursively); `-` reads standard
+    /// input; `s3://BUCKET[/PREFIX]` reads a bucket folder.
+    #[arg(required = true, value_name = "PATH|S3URL")]
     pub paths: Vec<String>,
+
+    #[command(flatten)]
+    pub window: TimeWindowArgs,
+
+    /// Only this account's folders (12 digits). Repeatable.
+    #[arg(long = "account", value_name = "ID", value_parser = parse_account)]
+    pub accounts: Vec<String>,
+
+    /// Only this region's folders, e.g. `eu-west-1`. Repeatable.
+    #[arg(long = "region", value_name = "REGION", value_parser = parse_region)]
+    pub regions: Vec<String>,
+
+    #[command(flatten)]
+    pub s3: S3Args,
 
     /// Largest object accepted, before or after decompression, e.g. `1GiB`, `500MB`, `1048576`.
     #[arg(long, default_value = "1GiB", value_name = "SIZE", value_parser = parse_size)]
@@ -171,6 +194,37 @@ pub struct IngestArgs {
     /// threads again write Parquet.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+}
+
+/// How to reach S3 for `s3://` inputs.
+#[derive(Debug, Args)]
+pub struct S3Args {
+    /// Named profile from the shared AWS config and credentials files
+    /// (SSO profiles included). Default: the standard credential chain.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Region of the bucket (default: AWS_REGION or the profile's region,
+    /// else us-east-1). `--region` filters trail folders instead.
+    #[arg(long, value_name = "REGION")]
+    pub bucket_region: Option<String>,
+
+    /// Endpoint of an S3-compatible server, e.g. `http://127.0.0.1:9000`.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Address buckets as `ENDPOINT/BUCKET/KEY` (path style), as most
+    /// S3-compatible servers need.
+    #[arg(long)]
+    pub path_style: bool,
+
+    /// Send unsigned requests, for public buckets.
+    #[arg(long)]
+    pub no_sign_request: bool,
+
+    /// S3 requests in flight at once, from 1 to 512.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub concurrency: u16,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +308,34 @@ pub enum StatsFormat {
     Table,
     /// One JSON object.
     Json,
+}
+
+/// Checks an account id: exactly 12 digits.
+fn parse_account(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if crate::source::layout::is_account_id(text) {
+        Ok(text.to_string())
+    } else {
+        Err(format!("invalid account id '{text}': expected 12 digits"))
+    }
+}
+
+/// Checks a region name: lower-case letters, digits and hyphens, as in
+/// `us-east-1`, `us-gov-west-1` or `cn-north-1`.
+fn parse_region(text: &str) -> Result<String, String> {
+    let region = text.trim().to_ascii_lowercase();
+    let valid = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+    if valid {
+        Ok(region)
+    } else {
+        Err(format!(
+            "invalid region '{text}': expected a name such as us-east-1"
+        ))
+    }
 }
 
 /// Parses a byte size: a number with an optional unit (B, KB, MB, GB, TB in

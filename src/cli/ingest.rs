@@ -3,15 +3,33 @@
 use anyhow::Context;
 
 use super::args::{Cli, IngestArgs};
+use super::timeline::resolve_window;
 use crate::exit::Outcome;
 use crate::ingest::{IngestOptions, Reporter, ingest};
 use crate::query::stats::stats;
+use crate::source::layout::LayoutFilter;
+use crate::source::s3::{S3Settings, S3Url, is_s3_url};
 use crate::store::Store;
 
 pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<Outcome> {
+    let (since, until) = resolve_window(&args.window)?;
+    for path in &args.paths {
+        if is_s3_url(path) {
+            S3Url::parse(path).map_err(|reason| anyhow::anyhow!(reason))?;
+        }
+    }
     let options = IngestOptions {
         max_object_size: args.max_object_size,
         threads: args.threads.map(usize::from),
+        filter: LayoutFilter::new(since, until, args.accounts.clone(), args.regions.clone()),
+        s3: S3Settings {
+            profile: args.s3.profile.clone(),
+            bucket_region: args.s3.bucket_region.clone(),
+            endpoint_url: args.s3.endpoint_url.clone(),
+            path_style: args.s3.path_style,
+            no_sign_request: args.s3.no_sign_request,
+            concurrency: usize::from(args.s3.concurrency),
+        },
         ..IngestOptions::default()
     };
     let reporter = Reporter::new(cli.quiet);

@@ -6,6 +6,10 @@
 //! decoded objects wait in memory at once, whatever the size of the input.
 //! The collecting thread closes a batch when it passes a row or byte budget,
 //! and committing threads write closed batches to the store.
+//!
+//! S3 objects are listed before the pipeline starts and fetched on a tokio
+//! runtime with bounded concurrency; the decoding pool takes them from a
+//! channel as they arrive, after the files on disk.
 
 pub mod report;
 pub mod summary;
@@ -23,7 +27,9 @@ pub use summary::IngestSummary;
 
 use crate::decode::{DecodedObject, ObjectKind, decode_object};
 use crate::record::EventRow;
-use crate::source::{Location, SourceObject, discover};
+use crate::source::layout::LayoutFilter;
+use crate::source::s3::{S3Settings, S3Source, S3Url, is_s3_url};
+use crate::source::{DiscoveryError, Location, SourceObject, discover};
 use crate::store::{ObjectEntry, ObjectStatus, Store, StoreError, StoreWriter};
 use crate::time::format_rfc3339;
 
@@ -40,6 +46,11 @@ pub struct IngestOptions {
     pub flush_bytes: u64,
     /// Decoding threads; `None` uses one per core.
     pub threads: Option<usize>,
+    /// Accounts, regions and delivery days to read, where a path shows the
+    /// CloudTrail layout.
+    pub filter: LayoutFilter,
+    /// How to reach S3, for `s3://` inputs.
+    pub s3: S3Settings,
 }
 
 impl Default for IngestOptions {
@@ -49,6 +60,11 @@ impl Default for IngestOptions {
             flush_rows: 50_000,
             flush_bytes: 32 << 20,
             threads: None,
+            filter: LayoutFilter::default(),
+            s3: S3Settings {
+                concurrency: crate::source::s3::DEFAULT_CONCURRENCY,
+                ..S3Settings::default()
+            },
         }
     }
 }
@@ -61,6 +77,8 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("cannot start the decoding threads: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
+    #[error("cannot start the S3 client's runtime: {0}")]
+    S3Runtime(std::io::Error),
 }
 
 /// The result of reading and decoding one object on a worker thread.
@@ -71,8 +89,8 @@ struct ObjectOutcome {
     decoded: Result<DecodedObject, String>,
 }
 
-/// Ingests `inputs` (files, folders, `-`) into the store at `store_root`,
-/// creating it if needed.
+/// Ingests `inputs` (files, folders, `-`, `s3://BUCKET[/PREFIX]`) into the
+/// store at `store_root`, creating it if needed.
 pub fn ingest(
     store_root: &Path,
     inputs: &[String],
@@ -92,11 +110,49 @@ pub fn ingest(
     let mut batch = Batch::default();
 
     // Discovery: unreadable paths are failures recorded like objects.
-    let (objects, discovery_errors) = discover(inputs, Some(store.root()));
+    let (s3_inputs, disk_inputs): (Vec<String>, Vec<String>) =
+        inputs.iter().cloned().partition(|input| is_s3_url(input));
+    let (mut objects, mut discovery_errors) = discover(&disk_inputs, Some(store.root()));
+    let found_on_disk = objects.len();
+    objects.retain(|object| {
+        !matches!(object.location, Location::File(_)) || options.filter.keeps_path(&object.uri)
+    });
+    summary.pruned = (found_on_disk - objects.len()) as u64;
+    let s3 = if s3_inputs.is_empty() {
+        None
+    } else {
+        Some(S3Source::new(&options.s3).map_err(IngestError::S3Runtime)?)
+    };
+    if let Some(s3) = &s3 {
+        for input in &s3_inputs {
+            let url = match S3Url::parse(input) {
+                Ok(url) => url,
+                Err(reason) => {
+                    discovery_errors.push(DiscoveryError {
+                        uri: input.clone(),
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            reporter.stage(&format!("listing {input}"));
+            let (listed, errors) = s3.list(&url, &options.filter);
+            let totals = s3.counters().totals();
+            reporter.info(&format!(
+                "listed {input}: {} objects so far ({}) in {} ListObjectsV2 requests",
+                totals.listed_objects,
+                report::human_bytes(totals.listed_bytes),
+                totals.list_requests
+            ));
+            objects.extend(listed);
+            discovery_errors.extend(errors);
+        }
+    }
     summary.objects_found = (objects.len() + discovery_errors.len()) as u64;
     for error in discovery_errors {
         reporter.error(&error.uri, &error.reason);
         summary.failed += 1;
+        summary.failed_objects.push(error.uri.clone());
         batch
             .entries
             .push(failed_entry(&error.uri, None, None, &error.reason));
@@ -105,12 +161,17 @@ pub fn ingest(
     // Unchanged objects are skipped without being read.
     let mut to_read = Vec::with_capacity(objects.len());
     for object in objects {
+        // S3 objects are identified by size and ETag, files by size and
+        // modification time.
         let unchanged = latest.get(object.uri.as_str()).is_some_and(|entry| {
+            let same_version = match &object.etag {
+                Some(etag) => entry.etag.as_ref() == Some(etag),
+                None => object.modified.is_some() && entry.modified == object.modified,
+            };
             entry.status.is_final()
                 && object.size.is_some()
-                && object.modified.is_some()
                 && entry.size == object.size
-                && entry.modified == object.modified
+                && same_version
         });
         if unchanged {
             summary.skipped_unchanged += 1;
@@ -119,6 +180,12 @@ pub fn ingest(
         }
     }
     reporter.set_total(to_read.len() as u64);
+    let (to_fetch, to_read): (Vec<SourceObject>, Vec<SourceObject>) = to_read
+        .into_iter()
+        .partition(|object| matches!(object.location, Location::S3 { .. }));
+    let fetched = s3
+        .as_ref()
+        .map(|s3| s3.fetch_all(to_fetch, options.max_object_size));
 
     let mut known_content: HashMap<String, ObjectEntry> = HashMap::new();
     for entry in latest.values() {
@@ -160,12 +227,23 @@ pub fn ingest(
             pool.install(|| {
                 to_read
                     .into_par_iter()
-                    .for_each_with(object_sender, |sender, object| {
+                    .for_each_with(object_sender.clone(), |sender, object| {
                         let outcome = read_and_decode(object, max_object_size);
                         // The receiver only disappears when committing failed;
                         // the remaining objects are then abandoned.
                         let _ = sender.send(outcome);
                     });
+                if let Some(mut fetched) = fetched {
+                    let _ = std::iter::from_fn(|| fetched.blocking_recv())
+                        .par_bridge()
+                        .try_for_each_with(object_sender, |sender, (object, bytes)| {
+                            // A failed send means committing failed: stopping
+                            // here drops the channel, which stops the fetching.
+                            sender
+                                .send(decode_bytes(object, bytes, max_object_size))
+                                .map_err(|_| ())
+                        });
+                }
             });
         });
         // Encoding Parquet costs about as much CPU as decoding, so batches are
@@ -212,27 +290,38 @@ pub fn ingest(
     });
 
     commit_result?;
+    summary.s3 = s3.map(|s3| s3.counters().totals());
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
 
 /// Reads one object, hashes it and decodes it. Runs on a worker thread.
 fn read_and_decode(object: SourceObject, max_object_size: u64) -> ObjectOutcome {
-    let bytes = match object.read(max_object_size) {
+    let bytes = object.read(max_object_size).map_err(|err| err.to_string());
+    decode_bytes(object, bytes, max_object_size)
+}
+
+/// Hashes and decodes the bytes of one object, read from disk or fetched.
+fn decode_bytes(
+    object: SourceObject,
+    bytes: Result<Vec<u8>, String>,
+    max_object_size: u64,
+) -> ObjectOutcome {
+    let bytes = match bytes {
         Ok(bytes) => bytes,
-        Err(err) => {
+        Err(reason) => {
             return ObjectOutcome {
                 object,
                 sha256: None,
                 bytes_read: 0,
-                decoded: Err(err.to_string()),
+                decoded: Err(reason),
             };
         }
     };
     let sha256 = hex(&Sha256::digest(&bytes));
     let source_uri = match object.location {
         Location::Stdin => stdin_uri(&sha256),
-        Location::File(_) => object.uri.clone(),
+        Location::File(_) | Location::S3 { .. } => object.uri.clone(),
     };
     let decoded =
         decode_object(&bytes, &source_uri, max_object_size).map_err(|err| err.to_string());
@@ -294,6 +383,7 @@ impl CommitContext<'_> {
             Err(reason) => {
                 self.reporter.error(&object.uri, &reason);
                 self.summary.failed += 1;
+                self.summary.failed_objects.push(object.uri.clone());
                 self.batch
                     .entries
                     .push(failed_entry(&object.uri, Some(&object), sha256, &reason));
@@ -313,6 +403,7 @@ impl CommitContext<'_> {
                 ObjectEntry {
                     size: object.size,
                     modified: object.modified.clone(),
+                    etag: object.etag.clone(),
                     ingested_at: now(),
                     ..previous.clone()
                 }
@@ -411,6 +502,7 @@ impl CommitContext<'_> {
                     self.summary.partial += 1;
                 } else {
                     self.summary.failed += 1;
+                    self.summary.failed_objects.push(object.uri.clone());
                 }
                 for problem in decoded.problems.iter().take(report::MAX_PROBLEMS_SHOWN) {
                     self.reporter.error(&object.uri, &problem_text(problem));
@@ -487,11 +579,14 @@ impl CommitContext<'_> {
 }
 
 fn base_entry(object: &SourceObject, sha256: Option<String>, status: ObjectStatus) -> ObjectEntry {
+    let (bucket, key) = s3_location(Some(object));
     ObjectEntry {
         uri: object.uri.clone(),
         size: object.size,
         modified: object.modified.clone(),
-        etag: None,
+        etag: object.etag.clone(),
+        bucket,
+        key,
         sha256,
         status,
         kind: None,
@@ -512,11 +607,14 @@ fn failed_entry(
     sha256: Option<String>,
     reason: &str,
 ) -> ObjectEntry {
+    let (bucket, key) = s3_location(object);
     ObjectEntry {
         uri: uri.to_string(),
         size: object.and_then(|object| object.size),
         modified: object.and_then(|object| object.modified.clone()),
-        etag: None,
+        etag: object.and_then(|object| object.etag.clone()),
+        bucket,
+        key,
         sha256,
         status: ObjectStatus::Failed,
         kind: None,
@@ -528,6 +626,14 @@ fn failed_entry(
         notes: Vec::new(),
         digests: Vec::new(),
         ingested_at: now(),
+    }
+}
+
+/// Returns the bucket and key of an S3 object, for its manifest entry.
+fn s3_location(object: Option<&SourceObject>) -> (Option<String>, Option<String>) {
+    match object.map(|object| &object.location) {
+        Some(Location::S3 { bucket, key }) => (Some(bucket.clone()), Some(key.clone())),
+        _ => (None, None),
     }
 }
 

@@ -49,6 +49,14 @@ impl Reporter {
         }
     }
 
+    /// Shows what the run is doing before objects are counted, such as
+    /// listing a bucket.
+    pub fn stage(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(escape_for_terminal(message).into_owned());
+        }
+    }
+
     /// Advances the bar by one object and shows the running record count.
     pub fn object_done(&self, records: u64, bytes: u64) {
         if let Some(bar) = &self.bar {

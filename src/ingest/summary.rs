@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::report::human_bytes;
+use crate::source::s3::S3Totals;
 use crate::time::{Micros, format_rfc3339};
 
 /// Counts of one ingest run. Every object found lands in exactly one of
@@ -42,7 +43,19 @@ pub struct IngestSummary {
     pub elapsed: Duration,
     /// Leftovers of interrupted runs removed at start.
     pub removed_leftovers: usize,
+    /// Files on disk left out by `--since`, `--until`, `--account` or
+    /// `--region`, not counted in `objects_found`. S3 objects left out are
+    /// never listed, so they are not counted.
+    pub pruned: u64,
+    /// URIs of the objects and paths counted in `failed`.
+    pub failed_objects: Vec<String>,
+    /// Listing and fetching counts, when an input was in S3.
+    pub s3: Option<S3Totals>,
 }
+
+/// Failed objects named in the summary; the errors printed during the run
+/// name all of them.
+const MAX_FAILED_NAMED: usize = 20;
 
 impl IngestSummary {
     /// Returns true when any object or record failed.
@@ -99,6 +112,38 @@ impl IngestSummary {
             self.bytes_decompressed as f64 / seconds / 1_048_576.0,
             self.records as f64 / seconds,
         ));
+        if let Some(s3) = &self.s3 {
+            lines.push(format!(
+                "  s3       {} objects ({}) listed in {} ListObjectsV2 requests, {} objects ({}) fetched, {} retries",
+                s3.listed_objects,
+                human_bytes(s3.listed_bytes),
+                s3.list_requests,
+                s3.fetched_objects,
+                human_bytes(s3.fetched_bytes),
+                s3.retries
+            ));
+        }
+        if self.pruned > 0 {
+            lines.push(format!(
+                "  pruned   {} files outside --since/--until/--account/--region",
+                self.pruned
+            ));
+        }
+        if !self.failed_objects.is_empty() {
+            lines.push(format!(
+                "  failed   {} objects could not be read; rerun the ingest to retry them:",
+                self.failed_objects.len()
+            ));
+            for uri in self.failed_objects.iter().take(MAX_FAILED_NAMED) {
+                lines.push(format!("           {uri}"));
+            }
+            let hidden = self.failed_objects.len().saturating_sub(MAX_FAILED_NAMED);
+            if hidden > 0 {
+                lines.push(format!(
+                    "           and {hidden} more, named in the errors above"
+                ));
+            }
+        }
         if self.removed_leftovers > 0 {
             lines.push(format!(
                 "  recovery {} leftover files of an interrupted ingest were removed",

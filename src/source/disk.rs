@@ -26,6 +26,7 @@ pub fn discover(
                 location: Location::Stdin,
                 size: None,
                 modified: None,
+                etag: None,
             });
             continue;
         }
@@ -116,6 +117,7 @@ fn file_object(absolute: PathBuf, metadata: &std::fs::Metadata) -> SourceObject 
         location: Location::File(absolute),
         size: Some(metadata.len()),
         modified,
+        etag: None,
     }
 }
 

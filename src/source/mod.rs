@@ -1,6 +1,8 @@
 //! Sources of CloudTrail objects: what to read, and reading it with a size cap.
 
 pub mod disk;
+pub mod layout;
+pub mod s3;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -12,6 +14,11 @@ pub use disk::discover;
 pub enum Location {
     File(PathBuf),
     Stdin,
+    /// Fetched by `s3::S3Source`, never by [`SourceObject::read`].
+    S3 {
+        bucket: String,
+        key: String,
+    },
 }
 
 /// One object to ingest, with the identity used to skip it when unchanged.
@@ -23,6 +30,8 @@ pub struct SourceObject {
     pub size: Option<u64>,
     /// Modification time in RFC 3339, when known.
     pub modified: Option<String>,
+    /// S3 ETag; with `size` it decides whether an S3 object changed.
+    pub etag: Option<String>,
 }
 
 /// A path that could not be listed.
@@ -41,6 +50,8 @@ pub enum ReadError {
         "object is larger than the limit of {limit} bytes; raise it with --max-object-size if the object is genuine"
     )]
     TooLarge { limit: u64 },
+    #[error("S3 objects are fetched by the S3 source, not read as files")]
+    NotLocal,
 }
 
 impl SourceObject {
@@ -55,6 +66,7 @@ impl SourceObject {
                 .lock()
                 .take(limit + 1)
                 .read_to_end(&mut bytes),
+            Location::S3 { .. } => return Err(ReadError::NotLocal),
         };
         read?;
         if bytes.len() as u64 > limit {

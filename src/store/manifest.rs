@@ -53,6 +53,12 @@ pub struct ObjectEntry {
     /// S3 ETag, when the object came from S3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
+    /// S3 bucket, when the object came from S3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// S3 key, when the object came from S3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Hex SHA-256 of the object's bytes as stored (before decompression).
     pub sha256: Option<String>,
     pub status: ObjectStatus,

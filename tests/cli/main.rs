@@ -14,5 +14,7 @@ mod idempotence;
 mod lineage;
 mod realdata;
 mod records;
+mod s3;
+mod s3_support;
 mod stats;
 mod timeline;
