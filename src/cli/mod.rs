@@ -3,7 +3,10 @@
 //! with its whole chain as `trailhound: error: …`.
 
 pub mod args;
+mod audit;
+mod completions;
 mod ingest;
+mod man;
 mod stats;
 mod timeline;
 
@@ -39,6 +42,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Ingest(args) => ingest::run(cli, args),
         Command::Timeline(args) => timeline::run(cli, args),
         Command::Stats(args) => stats::run(cli, args),
+        Command::Audit(args) => audit::run(cli, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(cli, args),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod audit;
 mod compression;
 mod containers;
 mod crash;
@@ -12,5 +13,6 @@ mod exit_codes;
 mod idempotence;
 mod realdata;
 mod records;
+mod shell;
 mod stats;
 mod timeline;
