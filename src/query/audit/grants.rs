@@ -170,7 +170,7 @@ impl Tracker {
         }
     }
 
-    /// Ends the membership grants through `group` once it no longer holds
+    /// Ends the membership grants through `group` once it no longer has
     /// administrator access.
     fn drop_members_if_not_admin(&mut self, change: &IamChange, account: &str, group: &str) {
         if self.group_is_admin(account, group) {
@@ -195,8 +195,8 @@ impl Tracker {
     }
 }
 
-/// The principal an IAM change is about, from the event name and the target
-/// columns.
+/// Finds the principal an IAM change is about, from the event name and the
+/// target columns.
 fn principal_of(change: &IamChange) -> Option<PrincipalKey> {
     let account = change.account_id.clone().unwrap_or_default();
     let name = &change.event_name;
@@ -359,8 +359,8 @@ pub(super) fn admin_grants(changes: &[IamChange]) -> Vec<AdminGrant> {
     tracker.grants
 }
 
-/// The principals granted administrator access at any time in the window,
-/// by account, kind and name.
+/// Collects the principals granted administrator access at any time in the
+/// window, by account, kind and name.
 pub(super) fn granted_principals(grants: &[AdminGrant]) -> BTreeSet<PrincipalKey> {
     grants
         .iter()

@@ -127,12 +127,8 @@ pub(super) fn assumptions(frame: LazyFrame) -> Result<DataFrame, QueryError> {
         .agg([
             col("event_time").min(),
             col("target_role_arn").first().alias("role_arn"),
-            col("identity_account_id")
-                .drop_nulls()
-                .first()
-                .alias("caller_account"),
+            col("identity_account_id").max().alias("caller_account"),
             col("caller")
-                .drop_nulls()
                 .unique()
                 .sort(SortOptions::default())
                 .alias("callers"),
@@ -174,23 +170,17 @@ pub(super) fn long_term_keys(frame: LazyFrame) -> Result<DataFrame, QueryError> 
     let filtered = frame.filter(col("caller_key_kind").eq(lit("long-term")));
     let distinct =
         filtered.unique_stable_generic(Some(vec![col("dedup_key")]), UniqueKeepStrategy::First);
-    let distinct_sorted = |name: &str| col(name).drop_nulls().unique().sort(SortOptions::default());
+    // `max` skips nulls. Nulls stay in the lists and `columns::text_list`
+    // drops them, because `drop_nulls` inside an aggregation makes polars
+    // print a warning about group bounds.
+    let distinct_sorted = |name: &str| col(name).unique().sort(SortOptions::default());
     Ok(distinct
         .group_by([col("access_key_id")])
         .agg([
-            col("user_name").drop_nulls().first().alias("user_name"),
-            col("principal_arn")
-                .drop_nulls()
-                .first()
-                .alias("principal_arn"),
-            col("identity_type")
-                .drop_nulls()
-                .first()
-                .alias("identity_type"),
-            col("recipient_account_id")
-                .drop_nulls()
-                .first()
-                .alias("account_id"),
+            col("user_name").max().alias("user_name"),
+            col("principal_arn").max().alias("principal_arn"),
+            col("identity_type").max().alias("identity_type"),
+            col("recipient_account_id").max().alias("account_id"),
             len().cast(DataType::UInt64).alias("calls"),
             col("event_time").min().alias("first_used"),
             col("event_time").max().alias("last_used"),
