@@ -206,6 +206,7 @@ fn section_table(report: &AuditReport, section: AuditSection) -> ResultTable {
                 "last_session_call",
                 "granted_admin",
                 "trusted_outside_accounts",
+                "ever_trusted_outside_accounts",
             ],
             report
                 .roles
@@ -221,6 +222,7 @@ fn section_table(report: &AuditReport, section: AuditSection) -> ResultTable {
                         time(row.last_session_call),
                         Cell::Bool(row.granted_admin),
                         list(&row.trusted_outside_accounts),
+                        list(&row.ever_trusted_outside_accounts),
                     ]
                 })
                 .collect(),

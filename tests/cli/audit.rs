@@ -434,3 +434,36 @@ fn sample_trust_and_keys() {
     assert_eq!(strings(&backdoor["source_ips"]), ["2001:db8:4f2a::17"]);
     assert_eq!(backdoor["likely_hardcoded"], false);
 }
+
+#[test]
+fn invictus_backdoor_role() {
+    // In invictus-aws, bert-jan attaches AdministratorAccess to
+    // stratus-red-team-backdoor-r-role at 12:24:10, UpdateAssumeRolePolicy
+    // at 12:24:11 adds arn:aws:iam::193672423079:root, and the clean-up puts
+    // back the EC2-only trust at 12:28:24, deletes malicious-iam-user at
+    // 12:28:24 and detaches the role's policy at 12:28:34 (read with
+    // python's json module from the CloudTrail folder).
+    let audit = audit_json(
+        invictus_store(),
+        &["--section", "grants", "--section", "roles"],
+    );
+    let role = grant(&audit, "stratus-red-team-backdoor-r-role", "managed_policy");
+    assert_eq!(role["time"], "2023-07-10T12:24:10Z");
+    assert_eq!(
+        role["granted_by"],
+        "arn:aws:iam::123837392027:user/bert-jan"
+    );
+    assert_eq!(role["removed"]["event_name"], "DetachRolePolicy");
+    let user = grant(&audit, "malicious-iam-user", "managed_policy");
+    assert_eq!(user["removed"]["event_name"], "DeleteUser");
+
+    let roles = list(&audit, "roles");
+    let backdoor = by_field(roles, "role_name", "stratus-red-team-backdoor-r-role");
+    assert_eq!(
+        strings(&backdoor["ever_trusted_outside_accounts"]),
+        ["193672423079"]
+    );
+    assert!(strings(&backdoor["trusted_outside_accounts"]).is_empty());
+    assert_eq!(backdoor["trust_changed"], "2023-07-10T12:28:24Z");
+    assert_eq!(backdoor["granted_admin"], true);
+}

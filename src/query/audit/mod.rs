@@ -169,6 +169,9 @@ pub struct RoleActivity {
     pub trust_changed: Option<Micros>,
     /// Outside accounts (or `*`) that trust policy lets in.
     pub trusted_outside_accounts: Vec<String>,
+    /// Outside accounts named by any trust policy set in the window, also
+    /// those a later policy removed again.
+    pub ever_trusted_outside_accounts: Vec<String>,
 }
 
 /// One long-term access key used in the window.

@@ -59,7 +59,7 @@ fn role_key(arn: &str) -> Option<(String, String)> {
 fn trusted_outsiders(
     changes: &[IamChange],
     org_accounts: &BTreeSet<String>,
-) -> BTreeMap<(String, String), (Micros, Vec<String>)> {
+) -> BTreeMap<(String, String), TrustSeen> {
     let mut latest = BTreeMap::new();
     for change in changes {
         let document = match change.event_name.as_str() {
@@ -86,9 +86,29 @@ fn trusted_outsiders(
                 accounts
             })
             .unwrap_or_default();
-        latest.insert((account, role), (change.time, outsiders));
+        let entry = latest
+            .entry((account, role))
+            .or_insert_with(|| TrustSeen::default());
+        entry.changed = change.time;
+        for outsider in &outsiders {
+            if !entry.ever.contains(outsider) {
+                entry.ever.push(outsider.clone());
+            }
+        }
+        entry.latest = outsiders;
     }
     latest
+}
+
+/// What the trust policies set in the window say about one role.
+#[derive(Default)]
+struct TrustSeen {
+    /// When the trust policy was last set.
+    changed: Micros,
+    /// Outside accounts of the last trust policy set.
+    latest: Vec<String>,
+    /// Outside accounts named by any trust policy set in the window.
+    ever: Vec<String>,
 }
 
 /// Builds the cross-account section: one row per role and calling account
@@ -226,10 +246,10 @@ pub(super) fn role_activity(
             PrincipalKind::Role,
             row.role_name.clone(),
         ));
-        if let Some((time, outsiders)) = trust.get(&(row.account_id.clone(), row.role_name.clone()))
-        {
-            row.trust_changed = Some(*time);
-            row.trusted_outside_accounts = outsiders.clone();
+        if let Some(seen) = trust.get(&(row.account_id.clone(), row.role_name.clone())) {
+            row.trust_changed = Some(seen.changed);
+            row.trusted_outside_accounts = seen.latest.clone();
+            row.ever_trusted_outside_accounts = seen.ever.clone();
         }
     }
     // Stale roles first: never assumed, then the oldest last assumption.
