@@ -60,7 +60,7 @@ fn trusted_outsiders(
     changes: &[IamChange],
     org_accounts: &BTreeSet<String>,
 ) -> BTreeMap<(String, String), TrustSeen> {
-    let mut latest = BTreeMap::new();
+    let mut latest: BTreeMap<(String, String), TrustSeen> = BTreeMap::new();
     for change in changes {
         let document = match change.event_name.as_str() {
             "CreateRole" => &change.request["assumeRolePolicyDocument"],
@@ -86,9 +86,7 @@ fn trusted_outsiders(
                 accounts
             })
             .unwrap_or_default();
-        let entry = latest
-            .entry((account, role))
-            .or_insert_with(|| TrustSeen::default());
+        let entry = latest.entry((account, role)).or_default();
         entry.changed = change.time;
         for outsider in &outsiders {
             if !entry.ever.contains(outsider) {
