@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod corpus;
 pub mod decode;
+pub mod detect;
 pub mod exit;
 pub mod export;
 pub mod ingest;

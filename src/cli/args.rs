@@ -75,6 +75,32 @@ pub enum Command {
     ///
     /// Exits with 1 when no credential matches.
     Summary(SummaryArgs),
+
+    /// Audit administrator grants, cross-account role use, role activity and
+    /// long-term keys, from the logs in the store.
+    ///
+    /// Sections: grants (who was given administrator access, by whom, and
+    /// whether it was removed), cross-account (roles assumed from other
+    /// accounts), roles (last assumption of every role seen, and roles never
+    /// assumed), keys (long-term access keys in use, flagged when they look
+    /// stored on AWS compute or in CI). Grants made before the logs start are
+    /// not visible.
+    Audit(AuditArgs),
+
+    /// Print a shell completion script to standard output.
+    ///
+    /// bash: save it as `~/.local/share/bash-completion/completions/trailhound`.
+    /// zsh: save it as `_trailhound` in a folder on `$fpath`. fish: save it as
+    /// `~/.config/fish/completions/trailhound.fish`. PowerShell: add
+    /// `trailhound completions powershell | Out-String | Invoke-Expression`
+    /// to the profile.
+    Completions(CompletionsArgs),
+
+    /// Write the manual pages (roff): `trailhound.1` and one page per command.
+    ///
+    /// Without `--out-dir`, prints the main page to standard output, so
+    /// `trailhound man | man -l -` shows it.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -293,6 +319,63 @@ pub struct TimeWindowArgs {
     /// Only events at or before this time: RFC 3339, or a date (the whole day is included).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Output format. `csv` writes one section, chosen with `--section`.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+
+    /// Print only these sections. Repeatable; default: all.
+    #[arg(long = "section", value_enum, value_name = "SECTION")]
+    pub sections: Vec<AuditSection>,
+
+    /// The organisation's accounts: one 12-digit id per line (`#` starts a
+    /// comment), or the JSON of `aws organizations list-accounts`. Role
+    /// assumptions from any other account are marked as outside.
+    #[arg(long, value_name = "FILE")]
+    pub org_accounts: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub window: TimeWindowArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    /// Aligned tables for reading on a terminal, one per section.
+    Table,
+    /// One JSON object with a list per section.
+    Json,
+    /// Comma-separated values of one section, with a header row.
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum AuditSection {
+    /// Grants of administrator access.
+    Grants,
+    /// Roles assumed from other accounts.
+    CrossAccount,
+    /// Last assumption of every role seen.
+    Roles,
+    /// Long-term access keys in use.
+    Keys,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder to write `trailhound.1` and `trailhound-COMMAND.1` into
+    /// (created if missing).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

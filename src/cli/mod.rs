@@ -3,8 +3,11 @@
 //! with its whole chain as `trailhound: error: …`.
 
 pub mod args;
+mod audit;
+mod completions;
 mod ingest;
 mod lineage;
+mod man;
 mod stats;
 mod summary;
 mod timeline;
@@ -43,6 +46,9 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Stats(args) => stats::run(cli, args),
         Command::Lineage(args) => lineage::run(cli, args),
         Command::Summary(args) => summary::run(cli, args),
+        Command::Audit(args) => audit::run(cli, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(cli, args),
     }
 }
 

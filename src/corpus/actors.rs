@@ -520,16 +520,27 @@ pub(crate) fn cast(rng: &mut StdRng, account: &Account, global: bool) -> Vec<Act
     // Identity Center console sessions and workloads get their first
     // credentials when they first call; long-term callers have theirs now.
     for actor in &mut actors {
-        if let Some(credential) = long_term_credential(actor, account) {
+        if let Some(credential) = long_term_credential(actor, account, Epoch::MIN) {
             actor.credential = Some(credential);
         }
     }
     actors
 }
 
-fn long_term_credential(actor: &Actor, account: &Account) -> Option<Credential> {
+fn long_term_credential(actor: &Actor, account: &Account, time: Epoch) -> Option<Credential> {
     match actor.kind {
-        Kind::HumanCli | Kind::Ci | Kind::ServiceUser => {
+        Kind::Ci => {
+            // The pipeline's key changes when the scenario rotates it.
+            let user = actor.user.as_ref()?;
+            let (key, until) = account.ci_key_at(time);
+            Some(Credential {
+                identity: identities::iam_user_identity(&account.id, user, Some(key)),
+                arn: user.arn.clone(),
+                expires: until,
+                from_console: false,
+            })
+        }
+        Kind::HumanCli | Kind::ServiceUser => {
             let user = actor.user.as_ref()?;
             Some(Credential {
                 identity: identities::iam_user_identity(&account.id, user, Some(&user.access_key)),
@@ -673,8 +684,8 @@ impl Actor {
                 let session = format!("terraform-{}", time);
                 let ip = pick(rng, &self.source_ips).clone();
                 let agent = self.user_agents[0].clone();
-                let identity =
-                    identities::iam_user_identity(&account.id, &user, Some(&user.access_key));
+                let (key, _) = account.ci_key_at(time);
+                let identity = identities::iam_user_identity(&account.id, &user, Some(key));
                 let (call, credential) = assume_role(
                     rng,
                     account,
@@ -782,7 +793,7 @@ impl Actor {
             | Kind::ServiceUser
             | Kind::AwsService
             | Kind::ServiceEvent => {
-                self.credential = long_term_credential(self, account);
+                self.credential = long_term_credential(self, account, time);
             }
         }
         events

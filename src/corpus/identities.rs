@@ -66,6 +66,8 @@ pub(crate) struct Account {
     pub humans: Vec<User>,
     pub service_users: Vec<User>,
     pub ci_user: User,
+    /// When the CI user's key is replaced, and by which key.
+    pub ci_key_rotation: Option<(Epoch, String)>,
     pub roles: Vec<Role>,
     pub buckets: Vec<String>,
     pub kms_keys: Vec<String>,
@@ -209,6 +211,7 @@ impl Account {
             humans,
             service_users,
             ci_user,
+            ci_key_rotation: None,
             roles,
             buckets,
             kms_keys,
@@ -257,6 +260,15 @@ impl Account {
             .iter()
             .find(|role| role.name == name || role.name.starts_with(name))
             .unwrap_or(&self.roles[0])
+    }
+
+    /// The CI user's key in use at `time`, and when it stops being used.
+    pub(crate) fn ci_key_at(&self, time: Epoch) -> (&str, Epoch) {
+        match &self.ci_key_rotation {
+            Some((at, key)) if time >= *at => (key, Epoch::MAX),
+            Some((at, _)) => (&self.ci_user.access_key, *at),
+            None => (&self.ci_user.access_key, Epoch::MAX),
+        }
     }
 
     pub(crate) fn user(&self, name: &str) -> Option<&User> {

@@ -39,9 +39,13 @@
 //! user `ci-deployer`, its role chain, a backdoor user and key, a console
 //! login without MFA, a trust-policy backdoor, `StopLogging` and bulk secret
 //! reads. `scenario.rs` lists every step with its time, key and address.
+//! `incident.rs` adds the attacker's own administrator role, a vendor's
+//! administrator role used from its own account, benign IAM changes, and the
+//! rotation of the leaked key the next day.
 
 mod actors;
 mod identities;
+mod incident;
 mod layout;
 mod random;
 mod record;
@@ -66,6 +70,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use identities::generate_account_ids;
+pub use incident::{
+    ADMIN_GROUP, ADMIN_IP, ATTACKER_ROLE, ATTACKER_ROLE_KEY, ATTACKER_ROLE_KEY_2, ROTATED_KEY,
+    VENDOR_ADMIN_ACCOUNT, VENDOR_ADMIN_IP, VENDOR_ADMIN_ROLE,
+};
 pub use scenario::{
     ADMIN_SESSION_KEY, ATTACKER_BACKDOOR_IP, ATTACKER_CLI_IP, ATTACKER_CONSOLE_IP, BACKDOOR_KEY,
     BACKDOOR_USER, CHAIN_SESSION_KEY, CONSOLE_KEY, EXTERNAL_ACCOUNT, LEAKED_KEY,
@@ -163,11 +171,11 @@ pub fn generate_tree(out: &Path, cfg: &CorpusConfig) -> anyhow::Result<CorpusRep
     ensure_empty_directory(out)?;
 
     let start = cfg.start.timestamp() - cfg.start.timestamp().rem_euclid(60);
-    let accounts = build_accounts(cfg);
+    let t0 = scenario::start_time(start, cfg.days);
+    let accounts = build_accounts(cfg, t0);
     let global_folder = global_folder(&cfg.regions);
 
     let placed = if cfg.attack_scenario {
-        let t0 = scenario::start_time(start, cfg.days);
         scenario::build(cfg.seed, &accounts, &cfg.regions, &global_folder, t0)
     } else {
         Vec::new()
@@ -423,7 +431,7 @@ fn ensure_empty_directory(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn build_accounts(cfg: &CorpusConfig) -> Vec<Arc<Account>> {
+fn build_accounts(cfg: &CorpusConfig, t0: Epoch) -> Vec<Arc<Account>> {
     cfg.accounts
         .iter()
         .enumerate()
@@ -431,6 +439,8 @@ fn build_accounts(cfg: &CorpusConfig) -> Vec<Arc<Account>> {
             let mut account = Account::build(cfg.seed, index, id);
             if cfg.attack_scenario && index == 0 {
                 account.ci_user.access_key = LEAKED_KEY.to_string();
+                account.ci_key_rotation =
+                    Some((t0 + incident::ROTATION_OFFSET, ROTATED_KEY.to_string()));
             }
             Arc::new(account)
         })

@@ -37,6 +37,7 @@ use serde_json::json;
 
 use super::actors::{assume_role, console_login};
 use super::identities::{self, Account, SessionExtras, User};
+use super::incident;
 use super::random::{self, derive_seed};
 use super::record::{Call, Envelope, Epoch, format_iam_time, write_record};
 use super::services::{self as s, Ctx, Op, sts_credentials};
@@ -56,8 +57,8 @@ pub const ATTACKER_CONSOLE_IP: &str = "198.51.100.23";
 pub const ATTACKER_BACKDOOR_IP: &str = "2001:db8:4f2a::17";
 const SESSION_NAME: &str = "ci-deploy-7731";
 
-const CLI_AGENT: &str = "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#kali.2024 md/prompt#off";
-const BOTO_AGENT: &str = "Boto3/1.34.54 md/Botocore#1.34.54 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.54";
+pub(super) const CLI_AGENT: &str = "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#kali.2024 md/prompt#off";
+pub(super) const BOTO_AGENT: &str = "Boto3/1.34.54 md/Botocore#1.34.54 ua/2.0 os/linux#6.6.9-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.54";
 const BROWSER: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/139.0.0.0 Safari/537.36";
 
 /// A rendered scenario record and the stream (account and folder region)
@@ -76,29 +77,26 @@ pub(crate) fn start_time(start: Epoch, days: u32) -> Epoch {
     hour + 17 * 60 + 23
 }
 
-/// Seconds from T0 to the last scenario record.
-pub(crate) const DURATION: i64 = 5 * 3600 + 50 * 60;
-
-struct Writer<'a> {
-    rng: StdRng,
-    accounts: &'a [Arc<Account>],
+pub(super) struct Writer<'a> {
+    pub rng: StdRng,
+    pub accounts: &'a [Arc<Account>],
     global_folder: String,
     placed: Vec<Placed>,
 }
 
 /// A caller in the scenario: its identity, address and user agent.
 #[derive(Clone)]
-struct Caller {
-    account_index: usize,
-    identity: String,
-    arn: String,
-    ip: &'static str,
-    agent: &'static str,
-    from_console: bool,
+pub(super) struct Caller {
+    pub account_index: usize,
+    pub identity: String,
+    pub arn: String,
+    pub ip: &'static str,
+    pub agent: &'static str,
+    pub from_console: bool,
 }
 
 impl Writer<'_> {
-    fn emit(&mut self, caller: &Caller, time: Epoch, region: &str, call: Call) {
+    pub(super) fn emit(&mut self, caller: &Caller, time: Epoch, region: &str, call: Call) {
         let recipient = self.accounts[caller.account_index].id.clone();
         self.emit_in(
             caller,
@@ -163,7 +161,7 @@ impl Writer<'_> {
     }
 
     /// Emits the catalogue call `op` as `caller` in `region`.
-    fn op(&mut self, caller: &Caller, time: Epoch, region: &str, op: Op) {
+    pub(super) fn op(&mut self, caller: &Caller, time: Epoch, region: &str, op: Op) {
         let account = Arc::clone(&self.accounts[caller.account_index]);
         let call = {
             let mut ctx = Ctx {
@@ -632,10 +630,11 @@ pub(crate) fn build(
     writer.op(&backdoor_caller, third_use + 40, p, s::rds_read);
     writer.emit(
         &backdoor_caller,
-        t0 + DURATION,
+        t0 + 5 * 3600 + 50 * 60,
         p,
         Call::new("sts.amazonaws.com", "GetCallerIdentity", true),
     );
 
+    incident::build(&mut writer, &admin, regions, p, t0);
     writer.placed
 }

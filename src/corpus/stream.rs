@@ -489,15 +489,26 @@ impl Stream {
         if records.len() > 1 && self.rng.random_bool(0.12) {
             parts += 1;
         }
-        let mut files = Vec::with_capacity(parts);
         let per_part = records.len().div_ceil(parts);
-        let mut part = 0;
+        let mut chunks: Vec<Vec<Pending>> = Vec::with_capacity(parts);
         while !records.is_empty() {
             let rest = records.split_off(per_part.min(records.len()));
             let chunk = std::mem::replace(&mut records, rest);
+            // A part of re-deliveries alone could repeat an earlier file byte
+            // for byte, so it joins the part before it (or the one after).
+            let only_duplicates = chunk.iter().all(|record| record.duplicate);
+            match chunks.last_mut() {
+                Some(previous) if only_duplicates => previous.extend(chunk),
+                Some(previous) if previous.iter().all(|record| record.duplicate) => {
+                    previous.extend(chunk)
+                }
+                _ => chunks.push(chunk),
+            }
+        }
+        let mut files = Vec::with_capacity(chunks.len());
+        for (part, chunk) in chunks.into_iter().enumerate() {
             let delivered = slot_start + SLOT_SECONDS + self.rng.random_range(60..270);
             files.push(self.file(slot, part, delivered, chunk));
-            part += 1;
         }
         files
     }

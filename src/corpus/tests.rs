@@ -569,3 +569,69 @@ fn non_empty_output_is_rejected() {
         .to_string();
     assert!(error.contains("not empty"), "{error}");
 }
+
+#[test]
+fn scenario_rotates_the_leaked_key_and_keeps_the_vendor_role() {
+    let cfg = small_config();
+    let dir = tempfile::tempdir().unwrap();
+    generate_tree(dir.path(), &cfg).unwrap();
+    let records = all_records(&read_tree(dir.path()));
+    let time = |r: &Value| r["eventTime"].as_str().unwrap().to_string();
+    let named =
+        |name: &str| -> Vec<&Value> { records.iter().filter(|r| r["eventName"] == name).collect() };
+
+    // The leaked key is deactivated, and nobody uses it afterwards.
+    let deactivated = named("UpdateAccessKey");
+    assert_eq!(deactivated.len(), 1);
+    assert_eq!(
+        deactivated[0]["requestParameters"]["accessKeyId"],
+        LEAKED_KEY
+    );
+    assert_eq!(deactivated[0]["requestParameters"]["status"], "Inactive");
+    let cutoff = time(deactivated[0]);
+    let late_uses = records
+        .iter()
+        .filter(|r| r["userIdentity"]["accessKeyId"] == LEAKED_KEY && time(r) > cutoff)
+        .count();
+    assert_eq!(late_uses, 0);
+    // Its replacement is minted before; the pipeline may be idle until the
+    // end of this small tree, so its use is not required here.
+    let minted = named("CreateAccessKey")
+        .into_iter()
+        .find(|r| r["responseElements"]["accessKey"]["accessKeyId"] == ROTATED_KEY)
+        .unwrap();
+    assert!(time(minted) < cutoff);
+
+    // CreateRole carries the trust policy as JSON in the request and
+    // URL-encoded in the response, as IAM logs it.
+    let created = named("CreateRole")
+        .into_iter()
+        .find(|r| r["requestParameters"]["roleName"] == ATTACKER_ROLE)
+        .unwrap();
+    let request = created["requestParameters"]["assumeRolePolicyDocument"]
+        .as_str()
+        .unwrap();
+    let encoded = created["responseElements"]["role"]["assumeRolePolicyDocument"]
+        .as_str()
+        .unwrap();
+    assert!(encoded.starts_with("%7B%0A%20%20%22Version%22%3A%20%222012-10-17%22"));
+    let decoded = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .unwrap();
+    assert_eq!(decoded, request);
+    assert!(request.contains(&format!("arn:aws:iam::{EXTERNAL_ACCOUNT}:root")));
+
+    // The vendor's role shows only as the role owner's copy, and is still
+    // assumed after the rotation.
+    let vendor: Vec<&Value> = named("AssumeRole")
+        .into_iter()
+        .filter(|r| r["userIdentity"]["accountId"] == VENDOR_ADMIN_ACCOUNT)
+        .collect();
+    assert_eq!(vendor.len(), 6);
+    for record in &vendor {
+        assert_eq!(record["userIdentity"]["type"], "AWSAccount");
+        assert!(record["sharedEventID"].is_string());
+        assert_eq!(record["recipientAccountId"], "012345678901");
+    }
+    assert!(vendor.iter().any(|r| time(r) > cutoff));
+}

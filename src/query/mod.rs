@@ -1,6 +1,7 @@
 //! Queries over the store. Each returns plain data that the command layer
 //! renders; none prints.
 
+pub mod audit;
 pub mod leftovers;
 pub mod lineage;
 pub mod stats;

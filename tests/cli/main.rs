@@ -4,6 +4,7 @@
 
 mod common;
 
+mod audit;
 mod compression;
 mod containers;
 mod crash;
@@ -16,5 +17,6 @@ mod realdata;
 mod records;
 mod s3;
 mod s3_support;
+mod shell;
 mod stats;
 mod timeline;

@@ -1,0 +1,3 @@
+//! Detections: policy-document analysis shared by the rules.
+
+pub mod policy;
