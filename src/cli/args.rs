@@ -53,6 +53,108 @@ pub enum Command {
 
     /// Print counts of events, rows, accounts, regions and source objects.
     Stats(StatsArgs),
+
+    /// Print the tree of credentials derived from an access key.
+    ///
+    /// Follows AssumeRole (chains and cross-account), AssumeRoleWithSAML and
+    /// WithWebIdentity, GetSessionToken, GetFederationToken, CreateAccessKey,
+    /// and login profiles followed by console sign-ins. Edges drawn without a
+    /// key in the mint event are marked inferred. Exits with 1 when the key
+    /// made no event and minted nothing.
+    Lineage(LineageArgs),
+
+    /// Print per-credential summaries: who, when, from where, what.
+    ///
+    /// Exits with 1 when no credential matches.
+    Summary(SummaryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LineageArgs {
+    /// The access key id at the root of the tree (AKIA… or ASIA…).
+    #[arg(long = "access-key", value_name = "KEY")]
+    pub access_key: String,
+
+    #[command(flatten)]
+    pub window: TimeWindowArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LineageFormat::Tree)]
+    pub format: LineageFormat,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LineageFormat {
+    /// An indented tree for reading on a terminal.
+    Tree,
+    /// One JSON object: `{"root": KEY, "nodes": [...]}`.
+    Json,
+    /// One JSON object per node and line.
+    Jsonl,
+    /// One row per node.
+    Csv,
+    /// A Graphviz DOT digraph.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct InvestigateArgs {
+    /// Files or folders to read (folders recursively); `-` reads standard input.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+
+    /// Also follow this access key, whatever the detections say. Repeatable.
+    #[arg(long = "access-key", value_name = "KEY")]
+    pub access_keys: Vec<String>,
+
+    /// The report folder (created if needed).
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "trailhound-report",
+        value_name = "DIR"
+    )]
+    pub output: PathBuf,
+
+    /// Largest object accepted, before or after decompression.
+    #[arg(long, default_value = "1GiB", value_name = "SIZE", value_parser = parse_size)]
+    pub max_object_size: u64,
+
+    /// Decoding threads, from 1 to 256 (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Summarise this access key. Repeatable.
+    #[arg(long = "access-key", value_name = "KEY", conflicts_with = "all")]
+    pub access_keys: Vec<String>,
+
+    /// Summarise the credentials of this principal: an ARN or a user, role
+    /// or session name. Repeatable.
+    #[arg(long = "principal", value_name = "ARN|NAME", conflicts_with = "all")]
+    pub principals: Vec<String>,
+
+    /// Summarise every credential in the store.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Most API calls listed per credential.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub window: TimeWindowArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -90,12 +192,41 @@ pub struct TimelineArgs {
     #[arg(long = "event-name", value_name = "NAME")]
     pub event_names: Vec<String>,
 
+    /// Also show the events of every credential derived from the named
+    /// access keys (their lineage), with a column naming the credential.
+    #[arg(long, requires = "access_keys")]
+    pub follow: bool,
+
+    /// Add each event's original record, byte-exact, as `raw_record`.
+    #[arg(long)]
+    pub raw: bool,
+
     #[command(flatten)]
     pub window: TimeWindowArgs,
 
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Output format and destination, shared by the query commands.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RowFormat::Table)]
     pub format: RowFormat,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    pub fn resolve(&self) -> crate::export::Output {
+        crate::export::Output {
+            format: self.format,
+            path: self.output.clone(),
+        }
+    }
 }
 
 /// A time window shared by the query commands.

@@ -4,7 +4,9 @@
 
 pub mod args;
 mod ingest;
+mod lineage;
 mod stats;
+mod summary;
 mod timeline;
 
 use std::process::ExitCode;
@@ -39,6 +41,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Ingest(args) => ingest::run(cli, args),
         Command::Timeline(args) => timeline::run(cli, args),
         Command::Stats(args) => stats::run(cli, args),
+        Command::Lineage(args) => lineage::run(cli, args),
+        Command::Summary(args) => summary::run(cli, args),
     }
 }
 

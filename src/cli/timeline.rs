@@ -1,15 +1,27 @@
 //! `trailhound timeline`.
 
-use std::io::Write;
-
 use anyhow::Context;
+use polars::prelude::IntoLazy;
 
 use super::args::{Cli, TimeWindowArgs, TimelineArgs};
 use crate::exit::Outcome;
-use crate::query::timeline::{TABLE_COLUMNS, TimelineFilter, timeline};
-use crate::render::{ResultTable, RowFormat};
+use crate::export::emit;
+use crate::query::lineage::{CREDENTIAL_COLUMN, follow_events};
+use crate::query::timeline::{TABLE_COLUMNS, TIMELINE_COLUMNS, TimelineFilter, timeline_with};
 use crate::store::Store;
 use crate::time::{Micros, parse_bound};
+
+/// Columns the timeline filters read, fetched for `--follow` so the
+/// filters apply to the lineage's events too.
+const FILTER_COLUMNS: &[&str] = &[
+    "principal_arn",
+    "session_issuer_arn",
+    "session_issuer_user_name",
+    "user_name",
+    "source_ip",
+    "event_name",
+    "event_time",
+];
 
 pub fn run(cli: &Cli, args: &TimelineArgs) -> anyhow::Result<Outcome> {
     let (since, until) = resolve_window(&args.window)?;
@@ -21,8 +33,39 @@ pub fn run(cli: &Cli, args: &TimelineArgs) -> anyhow::Result<Outcome> {
         since,
         until,
     };
+    let output = args.output.resolve();
     let store = Store::open(&cli.store)?;
-    let mut frame = timeline(&store, &filter).context("timeline query failed")?;
+
+    let mut columns: Vec<&str> = TIMELINE_COLUMNS.to_vec();
+    if args.raw {
+        columns.push("raw_record");
+    }
+    let mut frame = if args.follow {
+        // The lineage decides which keys belong; the other filters narrow
+        // the events of those keys.
+        let mut fetched = columns.clone();
+        fetched.extend(
+            FILTER_COLUMNS
+                .iter()
+                .copied()
+                .filter(|name| !columns.contains(name)),
+        );
+        let events = follow_events(&store, &args.access_keys, since, until, &fetched)
+            .context("lineage query failed")?;
+        let rest = TimelineFilter {
+            access_keys: Vec::new(),
+            ..filter
+        };
+        let events = match rest.predicate() {
+            Some(predicate) => events.lazy().filter(predicate).collect()?,
+            None => events,
+        };
+        let mut shown = vec![CREDENTIAL_COLUMN];
+        shown.extend(columns.iter().copied());
+        events.select(shown)?
+    } else {
+        timeline_with(&store, &filter, &columns).context("timeline query failed")?
+    };
     if frame.height() == 0 {
         if !cli.quiet {
             eprintln!("trailhound: no event matches");
@@ -30,18 +73,23 @@ pub fn run(cli: &Cli, args: &TimelineArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::NothingFound);
     }
 
-    if args.format == RowFormat::Table {
-        frame = frame.select(TABLE_COLUMNS.iter().copied())?;
+    if output.is_table() {
+        let mut shown: Vec<&str> = Vec::new();
+        if args.follow {
+            shown.push(CREDENTIAL_COLUMN);
+        }
+        shown.extend(
+            TABLE_COLUMNS
+                .iter()
+                .copied()
+                .filter(|name| !(args.follow && *name == "access_key_id")),
+        );
+        frame = frame.select(shown)?;
     }
-    let table = ResultTable::from_dataframe(&frame)?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    table
-        .write(args.format, &mut out)
-        .context("cannot write the timeline")?;
-    out.flush().context("cannot write the timeline")?;
-    if !cli.quiet && args.format == RowFormat::Table {
-        eprintln!("trailhound: {} events", table.rows.len());
+    let rows = frame.height();
+    emit(&mut frame, &output).context("cannot write the timeline")?;
+    if !cli.quiet && output.is_table() {
+        eprintln!("trailhound: {rows} events");
     }
     Ok(Outcome::Success)
 }

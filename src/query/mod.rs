@@ -1,8 +1,31 @@
 //! Queries over the store. Each returns plain data that the command layer
 //! renders; none prints.
 
+pub mod leftovers;
+pub mod lineage;
 pub mod stats;
+pub mod summary;
 pub mod timeline;
+
+use polars::prelude::*;
+
+/// True where `column` equals one of `values`.
+pub fn is_one_of<S: AsRef<str>>(column: &str, values: &[S]) -> Expr {
+    let values: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+    let list = lit(Series::new("values".into(), values)).implode(false);
+    col(column).is_in(list, false)
+}
+
+/// Serialises an optional timestamp as RFC 3339 text (or null).
+pub fn serialize_micros<S: serde::Serializer>(
+    value: &Option<crate::time::Micros>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(micros) => serializer.serialize_str(&crate::time::format_rfc3339(*micros)),
+        None => serializer.serialize_none(),
+    }
+}
 
 /// Errors of a query.
 #[derive(Debug, thiserror::Error)]

@@ -90,12 +90,21 @@ impl TimelineFilter {
 
 /// Returns the timeline rows with [`TIMELINE_COLUMNS`].
 pub fn timeline(store: &Store, filter: &TimelineFilter) -> Result<DataFrame, QueryError> {
+    timeline_with(store, filter, TIMELINE_COLUMNS)
+}
+
+/// Returns the timeline rows with the given store columns.
+pub fn timeline_with(
+    store: &Store,
+    filter: &TimelineFilter,
+    columns: &[&str],
+) -> Result<DataFrame, QueryError> {
     let frame = scan_events(store, filter.since, filter.until)?.unwrap_or_else(empty_events);
     let frame = match filter.predicate() {
         Some(predicate) => frame.filter(predicate),
         None => frame,
     };
-    let columns: Vec<Expr> = TIMELINE_COLUMNS.iter().map(|name| col(*name)).collect();
+    let columns: Vec<Expr> = columns.iter().map(|name| col(*name)).collect();
     Ok(distinct_events(frame).select(columns).collect()?)
 }
 

@@ -1,10 +1,11 @@
-//! Rendering query results: terminal tables, CSV and JSON lines.
+//! Rendering query results as text: terminal tables, CSV, JSON lines and JSON.
 //!
 //! Results come from polars as a `DataFrame`; [`ResultTable`] turns it into
 //! typed cells once, and each writer renders those. Tables escape strings from
 //! the logs for the terminal, CSV neutralises spreadsheet formulas, and JSON
 //! lines carry the exact text.
 
+pub mod lineage;
 pub mod sanitize;
 
 use std::io::Write;
@@ -25,6 +26,12 @@ pub enum RowFormat {
     Csv,
     /// One JSON object per line.
     Jsonl,
+    /// One JSON array of objects.
+    Json,
+    /// Apache Parquet with the result's column types (binary: use `-o FILE`).
+    Parquet,
+    /// JSON lines for Timesketch's importer (`message`, `datetime`, `timestamp_desc`).
+    Timesketch,
 }
 
 /// One value of a result.
@@ -52,7 +59,8 @@ impl Cell {
         }
     }
 
-    fn json(&self) -> Value {
+    /// Returns the value as JSON; times as RFC 3339 text.
+    pub fn json(&self) -> Value {
         match self {
             Cell::Null => Value::Null,
             Cell::Text(text) => Value::String(text.clone()),
@@ -125,27 +133,46 @@ impl ResultTable {
         Ok(ResultTable { columns, rows })
     }
 
-    /// Writes the rows in `format`.
+    /// Writes the rows in a text `format`. Parquet and Timesketch need more
+    /// than cells and are written by [`crate::export`].
     pub fn write(&self, format: RowFormat, out: &mut dyn Write) -> std::io::Result<()> {
         match format {
             RowFormat::Table => self.write_table(out),
             RowFormat::Csv => self.write_csv(out),
             RowFormat::Jsonl => self.write_jsonl(out),
+            RowFormat::Json => self.write_json(out),
+            RowFormat::Parquet | RowFormat::Timesketch => Err(std::io::Error::other(format!(
+                "{format:?} output is written by the export module"
+            ))),
         }
+    }
+
+    /// Returns one row as a JSON object with the column names as keys.
+    pub fn row_object(&self, row: &[Cell]) -> Map<String, Value> {
+        self.columns
+            .iter()
+            .zip(row)
+            .map(|(name, cell)| (name.clone(), cell.json()))
+            .collect()
     }
 
     /// Writes one JSON object per row, with the column names as keys.
     pub fn write_jsonl(&self, out: &mut dyn Write) -> std::io::Result<()> {
         for row in &self.rows {
-            let object: Map<String, Value> = self
-                .columns
-                .iter()
-                .zip(row)
-                .map(|(name, cell)| (name.clone(), cell.json()))
-                .collect();
-            serde_json::to_writer(&mut *out, &object)?;
+            serde_json::to_writer(&mut *out, &self.row_object(row))?;
             out.write_all(b"\n")?;
         }
+        out.flush()
+    }
+
+    /// Writes one JSON array holding an object per row.
+    pub fn write_json(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(b"[")?;
+        for (index, row) in self.rows.iter().enumerate() {
+            out.write_all(if index == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *out, &self.row_object(row))?;
+        }
+        out.write_all(b"\n]\n")?;
         out.flush()
     }
 
