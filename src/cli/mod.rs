@@ -3,8 +3,10 @@
 //! with its whole chain as `trailhound: error: …`.
 
 pub mod args;
+mod hunt;
 mod ingest;
 mod lineage;
+mod rules;
 mod stats;
 mod summary;
 mod timeline;
@@ -43,6 +45,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Stats(args) => stats::run(cli, args),
         Command::Lineage(args) => lineage::run(cli, args),
         Command::Summary(args) => summary::run(cli, args),
+        Command::Hunt(args) => hunt::run(cli, args),
+        Command::Rules(command) => rules::run(cli, command),
     }
 }
 
