@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::detect::Severity;
 use crate::render::RowFormat;
 
 /// Incident-response forensics for AWS CloudTrail logs.
@@ -101,6 +102,71 @@ pub enum Command {
     /// Without `--out-dir`, prints the main page to standard output, so
     /// `trailhound man | man -l -` shows it.
     Man(ManArgs),
+    /// Run the detection rules over the store and print the findings.
+    ///
+    /// Findings are sorted by time; the table groups them by the long-term
+    /// key at the root of each credential lineage. Exits with 0 when there
+    /// are findings at or above --min-severity, 1 when there are none, and
+    /// 2 on errors (such as an invalid rule file).
+    Hunt(HuntArgs),
+
+    /// Work with detection rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    #[command(flatten)]
+    pub window: TimeWindowArgs,
+
+    /// Only report findings at or above this severity.
+    #[arg(long, value_enum, default_value_t = Severity::Low)]
+    pub min_severity: Severity,
+
+    /// A folder of extra rule files (`*.yaml`), loaded after the built-in rules.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// A file of the organization's account ids (one per line, `#` starts a
+    /// comment). Trust in these accounts counts as internal. Default: the
+    /// accounts seen in the store.
+    #[arg(long, value_name = "FILE")]
+    pub org_accounts: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
+}
+
+/// Output formats of `hunt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HuntFormat {
+    /// Tables on a terminal, one per lineage root.
+    Table,
+    /// One JSON object per line.
+    Jsonl,
+    /// One JSON array.
+    Json,
+    /// Comma-separated values with a header row; formulas neutralised.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the loaded rules (built-in and --rules DIR) after validating them.
+    List(RulesListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesListArgs {
+    /// A folder of extra rule files (`*.yaml`) to validate and list.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// Output format (`table` prints one table).
+    #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
+    pub format: HuntFormat,
 }
 
 #[derive(Debug, Args)]

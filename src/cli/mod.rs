@@ -5,9 +5,11 @@
 pub mod args;
 mod audit;
 mod completions;
+mod hunt;
 mod ingest;
 mod lineage;
 mod man;
+mod rules;
 mod stats;
 mod summary;
 mod timeline;
@@ -49,6 +51,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Audit(args) => audit::run(cli, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(cli, args),
+        Command::Hunt(args) => hunt::run(cli, args),
+        Command::Rules(command) => rules::run(cli, command),
     }
 }
 

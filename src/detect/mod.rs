@@ -1,3 +1,16 @@
-//! Detections: policy-document analysis shared by the rules.
+//! Detections: declarative rules evaluated over the store, the policy
+//! analysis they share, the severity model and correlations.
 
+pub mod condition;
+pub mod correlate;
+pub mod engine;
+pub mod event;
+pub mod finding;
+pub mod lineage;
 pub mod policy;
+pub mod rule;
+pub mod severity;
+
+pub use engine::{HuntError, HuntOptions, hunt};
+pub use finding::{FINDING_COLUMNS, Finding, findings_table};
+pub use rule::{RuleSet, Severity};

@@ -2,7 +2,7 @@
 //!
 //! Policy text reaches the logs in several shapes: a JSON string inside
 //! `requestParameters` (often with `\n` and `\t`), a URL-encoded string in
-//! the `CreateRole` response (`%7B%0A…`), sometimes a JSON string that holds
+//! the `CreateRole` response (`%7B%0A…`), sometimes a JSON string that contains
 //! JSON once more. `Statement` is an object or a list; `Action`, `NotAction`,
 //! `Resource` and the principal values are a string or a list. This module
 //! turns any of those into a [`PolicyDocument`] and answers the questions the
@@ -234,7 +234,7 @@ pub fn is_read_only_policy_arn(arn: &str) -> bool {
     })
 }
 
-/// The policy name of an AWS managed policy ARN
+/// Extracts the policy name of an AWS managed policy ARN
 /// (`arn:<partition>:iam::aws:policy/<path/>Name`), or `None`.
 fn managed_policy_name(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
@@ -255,7 +255,7 @@ fn managed_policy_name(arn: &str) -> Option<&str> {
     path.rsplit('/').next()
 }
 
-/// Who a role trust policy lets assume the role.
+/// The principals a role trust policy lets assume the role.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustAnalysis {
     /// An `Allow` names principal `*` (or `{"AWS": "*"}`).
@@ -373,7 +373,7 @@ pub fn analyze_trust(
     analysis
 }
 
-/// The account of an `AWS` principal: a 12-digit account id, or the account
+/// Extracts the account of an `AWS` principal: a 12-digit account id, or the account
 /// field of an ARN. Unique ids (`AIDA…`) name no account and return `None`.
 pub fn principal_account(principal: &str) -> Option<&str> {
     if is_account_id(principal) {

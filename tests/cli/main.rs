@@ -11,6 +11,7 @@ mod crash;
 mod duplicates;
 mod exit_codes;
 mod exports;
+mod hunt;
 mod idempotence;
 mod lineage;
 mod realdata;
