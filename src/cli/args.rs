@@ -72,6 +72,17 @@ pub enum Command {
     /// made no event and minted nothing.
     Lineage(LineageArgs),
 
+    /// Ingest, hunt, follow every implicated key and audit, then write a report.
+    ///
+    /// Reads the sources into the store, runs the detections, builds the
+    /// lineage of every long-term key at the root of a high or critical
+    /// finding (and of each --access-key), lists what those credentials
+    /// created that is still present, and answers the audit questions. Prints
+    /// a summary and writes report.html, report.md, report.json and the
+    /// timelines of the implicated credentials into the report folder. Exits
+    /// with 2 when a source object failed, else 0.
+    Investigate(InvestigateArgs),
+
     /// Print per-credential summaries: who, when, from where, what.
     ///
     /// Exits with 1 when no credential matches.
@@ -229,6 +240,9 @@ pub struct InvestigateArgs {
     /// Decoding threads, from 1 to 256 (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 #[derive(Debug, Args)]

@@ -78,7 +78,7 @@ fn selected_sections(args: &AuditArgs) -> anyhow::Result<Vec<AuditSection>> {
     Ok(sections)
 }
 
-fn heading(section: AuditSection) -> &'static str {
+pub(super) fn heading(section: AuditSection) -> &'static str {
     match section {
         AuditSection::Grants => "Administrator grants",
         AuditSection::CrossAccount => "Roles assumed from other accounts",
@@ -128,7 +128,7 @@ fn time(micros: Option<i64>) -> Cell {
 }
 
 /// Lays out one section as rows; CSV and the terminal table share it.
-fn section_table(report: &AuditReport, section: AuditSection) -> ResultTable {
+pub(super) fn section_table(report: &AuditReport, section: AuditSection) -> ResultTable {
     let (columns, rows): (&[&str], Vec<Vec<Cell>>) = match section {
         AuditSection::Grants => (
             &[

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::args::{Cli, IngestArgs};
+use super::args::{Cli, IngestArgs, S3Args};
 use super::timeline::resolve_window;
 use crate::exit::Outcome;
 use crate::ingest::{IngestOptions, Reporter, ingest};
@@ -10,6 +10,18 @@ use crate::query::stats::stats;
 use crate::source::layout::LayoutFilter;
 use crate::source::s3::{S3Settings, S3Url, is_s3_url};
 use crate::store::Store;
+
+/// Resolves the S3 options shared by `ingest` and `investigate`.
+pub(super) fn s3_settings(args: &S3Args) -> S3Settings {
+    S3Settings {
+        profile: args.profile.clone(),
+        bucket_region: args.bucket_region.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        path_style: args.path_style,
+        no_sign_request: args.no_sign_request,
+        concurrency: usize::from(args.concurrency),
+    }
+}
 
 pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<Outcome> {
     let (since, until) = resolve_window(&args.window)?;
@@ -22,14 +34,7 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<Outcome> {
         max_object_size: args.max_object_size,
         threads: args.threads.map(usize::from),
         filter: LayoutFilter::new(since, until, args.accounts.clone(), args.regions.clone()),
-        s3: S3Settings {
-            profile: args.s3.profile.clone(),
-            bucket_region: args.s3.bucket_region.clone(),
-            endpoint_url: args.s3.endpoint_url.clone(),
-            path_style: args.s3.path_style,
-            no_sign_request: args.s3.no_sign_request,
-            concurrency: usize::from(args.s3.concurrency),
-        },
+        s3: s3_settings(&args.s3),
         ..IngestOptions::default()
     };
     let reporter = Reporter::new(cli.quiet);

@@ -7,6 +7,7 @@ mod audit;
 mod completions;
 mod hunt;
 mod ingest;
+mod investigate;
 mod lineage;
 mod man;
 mod rules;
@@ -48,6 +49,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Stats(args) => stats::run(cli, args),
         Command::Lineage(args) => lineage::run(cli, args),
         Command::Summary(args) => summary::run(cli, args),
+        Command::Investigate(args) => investigate::run(cli, args),
         Command::Audit(args) => audit::run(cli, args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(cli, args),

@@ -13,6 +13,7 @@ mod exit_codes;
 mod exports;
 mod hunt;
 mod idempotence;
+mod investigate;
 mod lineage;
 mod realdata;
 mod records;
