@@ -1,6 +1,6 @@
 //! AWS's published address ranges (`ip-ranges.json`, from
 //! https://ip-ranges.amazonaws.com/ip-ranges.json), to tell calls made from
-//! EC2 addresses, which Lambda, ECS and EC2 workloads use, from others.
+//! EC2 addresses, where compute workloads run, from calls made elsewhere.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
