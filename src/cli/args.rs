@@ -11,7 +11,8 @@ use crate::render::RowFormat;
 /// Incident-response forensics for AWS CloudTrail logs.
 ///
 /// Ingest CloudTrail logs from files and folders into a local Parquet store,
-/// then query each credential's timeline.
+/// then query each credential's timeline and audit administrator access,
+/// roles and long-term keys.
 #[derive(Debug, Parser)]
 #[command(name = "trailhound", version, propagate_version = true)]
 pub struct Cli {
@@ -416,6 +417,12 @@ pub struct AuditArgs {
     /// assumptions from any other account are marked as outside.
     #[arg(long, value_name = "FILE")]
     pub org_accounts: Option<PathBuf>,
+
+    /// AWS's published ranges (the `ip-ranges.json` file from
+    /// https://ip-ranges.amazonaws.com/ip-ranges.json). Long-term keys used
+    /// from its EC2 addresses are flagged as likely hard-coded.
+    #[arg(long, value_name = "FILE")]
+    pub aws_ip_ranges: Option<PathBuf>,
 
     #[command(flatten)]
     pub window: TimeWindowArgs,

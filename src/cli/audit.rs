@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use super::args::{AuditArgs, AuditFormat, AuditSection, Cli};
 use super::timeline::resolve_window;
 use crate::exit::Outcome;
-use crate::query::audit::{AuditOptions, AuditReport, audit, read_org_accounts};
+use crate::query::audit::{AuditOptions, AuditReport, audit, read_aws_ranges, read_org_accounts};
 use crate::render::{Cell, ResultTable};
 use crate::store::Store;
 
@@ -20,8 +20,14 @@ pub fn run(cli: &Cli, args: &AuditArgs) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(read_org_accounts)
         .transpose()?;
+    let aws_ranges = args
+        .aws_ip_ranges
+        .as_deref()
+        .map(read_aws_ranges)
+        .transpose()?;
     let options = AuditOptions {
         org_accounts,
+        aws_ranges,
         since,
         until,
     };

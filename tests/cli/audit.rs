@@ -467,3 +467,39 @@ fn invictus_backdoor_role() {
     assert_eq!(backdoor["trust_changed"], "2023-07-10T12:28:24Z");
     assert_eq!(backdoor["granted_admin"], true);
 }
+
+#[test]
+fn ec2_ranges_flag_addresses() {
+    let ranges = fixture("audit/ip-ranges.json");
+    let audit = audit_json(
+        fixture_store(),
+        &[
+            "--section",
+            "keys",
+            "--aws-ip-ranges",
+            ranges.to_str().unwrap(),
+        ],
+    );
+    let rows = list(&audit, "long_term_keys");
+    let app = by_field(rows, "access_key_id", "AKIAFIXTUREAPPKEY004");
+    assert!(
+        strings(&app["hardcoded_hints"])
+            .contains(&"1 of 2 addresses in AWS's EC2 ranges (3.4.5.6 in 3.4.0.0/16)".to_string()),
+        "{app}"
+    );
+    // 20.1.2.3 is only in a prefix of the AMAZON service.
+    let ci = by_field(rows, "access_key_id", "AKIAFIXTURECIKEY0003");
+    assert_eq!(strings(&ci["hardcoded_hints"]).len(), 1, "{ci}");
+    let alice = by_field(rows, "access_key_id", "AKIAFIXTUREALICE0002");
+    assert_eq!(alice["likely_hardcoded"], false);
+}
+
+#[test]
+fn invalid_ranges_file_is_named() {
+    let store = fixture_store();
+    let bad = store.scratch("ranges").join("ip-ranges.json");
+    std::fs::write(&bad, "{\"prefixes\": 5}").unwrap();
+    let run = store.run(&["audit", "--aws-ip-ranges", bad.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("ip-ranges.json"), "{}", run.stderr);
+}

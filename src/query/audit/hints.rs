@@ -4,8 +4,9 @@
 //!
 //! The signs come from the user agent (the AWS SDKs write the execution
 //! environment and the kernel release into it) and from calls through a VPC
-//! endpoint, which only come from inside a VPC. Addresses alone are not
-//! used: without AWS's published ranges an EC2 address looks like any other.
+//! endpoint, which only come from inside a VPC. Addresses count only when
+//! AWS's published ranges are given (`ranges.rs`): without them an EC2
+//! address looks like any other.
 
 /// User agent fragments (compared in lower case) that mark AWS compute.
 const COMPUTE_MARKERS: &[(&str, &str)] = &[

@@ -6,10 +6,14 @@ use polars::prelude::DataFrame;
 use super::LongTermKey;
 use super::columns::{count, text, text_list, time};
 use super::hints::hardcoded_hints;
+use super::ranges::AwsRanges;
 use crate::query::QueryError;
 
 /// Builds the key section from [`super::load::long_term_keys`].
-pub(super) fn long_term_keys(frame: &DataFrame) -> Result<Vec<LongTermKey>, QueryError> {
+pub(super) fn long_term_keys(
+    frame: &DataFrame,
+    aws_ranges: Option<&AwsRanges>,
+) -> Result<Vec<LongTermKey>, QueryError> {
     let keys = text(frame, "access_key_id")?;
     let users = text(frame, "user_name")?;
     let arns = text(frame, "principal_arn")?;
@@ -28,7 +32,10 @@ pub(super) fn long_term_keys(frame: &DataFrame) -> Result<Vec<LongTermKey>, Quer
         let Some(access_key_id) = keys[row].clone() else {
             continue;
         };
-        let hints = hardcoded_hints(&agents[row], &endpoints[row]);
+        let mut hints = hardcoded_hints(&agents[row], &endpoints[row]);
+        if let Some(ranges) = aws_ranges {
+            hints.extend(ec2_address_hint(ranges, &ips[row]));
+        }
         rows.push(LongTermKey {
             access_key_id,
             owner: users[row].clone().or_else(|| arns[row].clone()),
@@ -46,4 +53,25 @@ pub(super) fn long_term_keys(frame: &DataFrame) -> Result<Vec<LongTermKey>, Quer
         });
     }
     Ok(rows)
+}
+
+/// Names the key's addresses that lie in AWS's EC2 ranges, if any.
+fn ec2_address_hint(ranges: &AwsRanges, addresses: &[String]) -> Option<String> {
+    let matches: Vec<String> = addresses
+        .iter()
+        .filter_map(|address| {
+            ranges
+                .ec2_prefix(address)
+                .map(|prefix| format!("{address} in {prefix}"))
+        })
+        .collect();
+    if matches.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} of {} addresses in AWS's EC2 ranges ({})",
+        matches.len(),
+        addresses.len(),
+        matches.join(", ")
+    ))
 }

@@ -7,7 +7,7 @@
 //! - when each role seen was last assumed, and which were never assumed in
 //!   the window (`roles.rs`);
 //! - which long-term access keys are in use, from where, and which look
-//!   stored on a server or in CI (`keys.rs`, `hints.rs`).
+//!   stored on a server or in CI (`keys.rs`, `hints.rs`, `ranges.rs`).
 //!
 //! [`audit`] returns plain serialisable data; the command layer renders it.
 //! Polars reduces the store to the relevant events or per-key aggregates
@@ -19,6 +19,7 @@ mod hints;
 mod keys;
 mod load;
 mod org;
+mod ranges;
 mod roles;
 
 use std::collections::BTreeSet;
@@ -29,6 +30,7 @@ use super::QueryError;
 use crate::store::Store;
 use crate::time::{Micros, format_rfc3339};
 pub use org::{OrgAccountsError, read_org_accounts};
+pub use ranges::{AwsRanges, AwsRangesError, read_aws_ranges};
 
 /// Settings of an audit.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +39,9 @@ pub struct AuditOptions {
     /// accounts are marked `outside_org`, and trust policies naming only
     /// these accounts do not count as letting outsiders in.
     pub org_accounts: Option<BTreeSet<String>>,
+    /// EC2 prefixes of AWS's `ip-ranges.json`. When given, long-term keys
+    /// used from those addresses are flagged as likely hard-coded.
+    pub aws_ranges: Option<AwsRanges>,
     pub since: Option<Micros>,
     pub until: Option<Micros>,
 }
@@ -225,7 +230,8 @@ pub fn audit(store: &Store, options: &AuditOptions) -> Result<AuditReport, Query
     let cross_account = roles::cross_account(&assumptions, &admin_principals, org)?;
     let roles = roles::role_activity(&assumptions, &sessions, &changes, &admin_principals, org)?;
 
-    let long_term_keys = keys::long_term_keys(&load::long_term_keys(frame)?)?;
+    let long_term_keys =
+        keys::long_term_keys(&load::long_term_keys(frame)?, options.aws_ranges.as_ref())?;
     Ok(AuditReport {
         admin_grants,
         cross_account,
