@@ -7,6 +7,8 @@
 #   SIZE         compressed size of the corpus to generate (default 100MB)
 #   RUNS         repetitions of each ingest; the median is reported (default 3)
 #   CONCURRENCY  --concurrency of the S3 ingest (default 32)
+# PROFILE=debug in the environment measures the debug build instead of the
+# release build, which is slower but compiles much faster.
 #
 # The server runs on the same machine and shares its cores with trailhound,
 # so the S3 numbers include the server's CPU time. No request leaves
@@ -27,8 +29,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --bins --example s3_serve >&2
-bin="${CARGO_TARGET_DIR:-target}/release"
+profile="${PROFILE:-release}"
+if [[ "$profile" == release ]]; then
+  cargo build --release --bins --example s3_serve >&2
+else
+  cargo build --bins --example s3_serve >&2
+fi
+bin="${CARGO_TARGET_DIR:-target}/$profile"
 
 mkdir -p "$work/root/bench"
 "$bin/trailhound-corpus" --out "$work/root/bench/corpus" --size "$size" --seed 7 > "$work/report.json"
@@ -83,7 +90,7 @@ if [[ "$rows_disk" != "$rows_s3" ]]; then
 fi
 records=$(jq .rows <<< "$rows_disk")
 
-echo "corpus: $objects objects, $compressed_bytes bytes compressed, $records rows; endpoint $endpoint"
+echo "corpus: $objects objects, $compressed_bytes bytes compressed, $records rows; $profile build; endpoint $endpoint"
 echo
 echo "| source | wall (s, median of $runs) | objects/s | MiB/s compressed | records/s | peak RSS |"
 echo "|---|---|---|---|---|---|"

@@ -570,3 +570,72 @@ fn rerun_after_kill_fetches_only_uncommitted_objects() {
     assert_eq!(store.stat("rows") as usize, all_rows);
     assert_eq!(store.stat("events") as usize, all_events.len());
 }
+
+#[test]
+fn disk_ingest_prunes_by_layout() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/bucket");
+    let files = keys_under(&sample);
+    let expected: BTreeMap<&String, &PathBuf> = files
+        .iter()
+        .filter(|(key, _)| {
+            key_parts(key).is_some_and(|parts| {
+                parts.account == "069291026422"
+                    && parts.region == "eu-west-1"
+                    && (parts.day == "2025-09-16" || parts.day == "2025-09-17")
+            })
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    let expected_rows: usize = expected
+        .iter()
+        .map(|(key, path)| file_records(path, key).len())
+        .sum();
+
+    let store = Store::new();
+    let result = store.ingest_with(
+        &[
+            "--account",
+            "069291026422",
+            "--region",
+            "EU-WEST-1",
+            "--since",
+            "2025-09-16T08:00:00Z",
+            "--until",
+            "2025-09-16",
+        ],
+        &[&sample],
+    );
+    assert_eq!(result.code, Some(0), "{}", result.stderr);
+    let entries = manifest_entries(store.path());
+    let stored: BTreeSet<PathBuf> = entries.keys().map(PathBuf::from).collect();
+    let expected_paths: BTreeSet<PathBuf> = expected
+        .values()
+        .map(|path| std::fs::canonicalize(path).unwrap())
+        .collect();
+    assert_eq!(stored, expected_paths);
+    assert_eq!(store.stat("rows") as usize, expected_rows);
+    let pruned = files.len() - expected.len();
+    assert!(
+        result.stderr.contains(&format!("pruned   {pruned} files")),
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn invalid_s3_url_is_rejected() {
+    let store = Store::new();
+    let result = store.ingest(&["s3://Bad_Bucket/logs"]);
+    assert_eq!(result.code, Some(2));
+    assert!(
+        result
+            .stderr
+            .contains("invalid S3 URL 's3://Bad_Bucket/logs'"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        !store.path().exists(),
+        "a rejected URL must not create the store"
+    );
+}

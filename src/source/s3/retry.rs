@@ -38,7 +38,7 @@ impl Failure {
 }
 
 /// Classifies an SDK error: throttling, 5xx, timeouts and connection or
-/// response errors are retryable; other 4xx answers (access denied, no
+/// response errors are retryable; other 4xx responses (access denied, no
 /// such key, precondition failed) are not.
 pub fn classify<E>(err: SdkError<E, HttpResponse>) -> Failure
 where
@@ -54,11 +54,21 @@ where
         SdkError::ConstructionFailure(_) => false,
         _ => true,
     };
-    let message = match (status, err.code(), err.message()) {
+    let mut message = match (status, err.code(), err.message()) {
         (Some(status), Some(code), Some(text)) => format!("HTTP {status} {code}: {text}"),
         (Some(status), Some(code), None) => format!("HTTP {status} {code}"),
         _ => DisplayErrorContext(&err).to_string(),
     };
+    // S3 names the bucket's region in this header when a request went to
+    // the wrong one (301 PermanentRedirect or 400 AuthorizationHeaderMalformed).
+    let bucket_region = err
+        .raw_response()
+        .and_then(|response| response.headers().get("x-amz-bucket-region"));
+    if let Some(region) = bucket_region {
+        message.push_str(&format!(
+            "; the bucket is in {region}: pass --bucket-region {region}"
+        ));
+    }
     Failure { retryable, message }
 }
 
