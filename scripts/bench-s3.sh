@@ -8,7 +8,9 @@
 #   RUNS         repetitions of each ingest; the median is reported (default 3)
 #   CONCURRENCY  --concurrency of the S3 ingest (default 32)
 # PROFILE=debug in the environment measures the debug build instead of the
-# release build, which is slower but compiles much faster.
+# release build, which is slower but compiles much faster. BIN_DIR=DIR skips
+# the build and takes trailhound, trailhound-corpus and examples/s3_serve
+# from DIR, for a target folder that other builds share and overwrite.
 #
 # The server runs on the same machine and shares its cores with trailhound,
 # so the S3 numbers include the server's CPU time. No request leaves
@@ -30,12 +32,15 @@ cleanup() {
 trap cleanup EXIT
 
 profile="${PROFILE:-release}"
-if [[ "$profile" == release ]]; then
+if [[ -n "${BIN_DIR:-}" ]]; then
+  bin="$BIN_DIR"
+elif [[ "$profile" == release ]]; then
   cargo build --release --bins --example s3_serve >&2
+  bin="${CARGO_TARGET_DIR:-target}/release"
 else
   cargo build --bins --example s3_serve >&2
+  bin="${CARGO_TARGET_DIR:-target}/debug"
 fi
-bin="${CARGO_TARGET_DIR:-target}/$profile"
 
 mkdir -p "$work/root/bench"
 "$bin/trailhound-corpus" --out "$work/root/bench/corpus" --size "$size" --seed 7 > "$work/report.json"

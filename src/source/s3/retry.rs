@@ -78,3 +78,12 @@ pub fn backoff(attempt: u32) -> Duration {
     let cap_ms = (200u64 << attempt.min(6).saturating_sub(1)).min(10_000);
     Duration::from_millis(rand::rng().random_range(cap_ms / 2..=cap_ms))
 }
+
+/// Returns " after N attempts" for an error message, or nothing after one.
+pub fn attempts_text(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
+    }
+}
