@@ -87,8 +87,10 @@ for _ in $(seq "$runs"); do
     --concurrency "$concurrency" >> "$work/s3"
 done
 
-rows_disk=$("$bin/trailhound" --store "$work/store-disk" stats --format json)
-rows_s3=$("$bin/trailhound" --store "$work/store-s3" stats --format json)
+# Data files differ with the order objects arrive in, so only counts are compared.
+counts='{events, rows, sources, failed_sources, partial_sources, digest_sources}'
+rows_disk=$("$bin/trailhound" --store "$work/store-disk" stats --format json | jq -c "$counts")
+rows_s3=$("$bin/trailhound" --store "$work/store-s3" stats --format json | jq -c "$counts")
 if [[ "$rows_disk" != "$rows_s3" ]]; then
   echo "the stores differ: disk $rows_disk, S3 $rows_s3" >&2
   exit 1
