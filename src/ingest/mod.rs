@@ -124,6 +124,7 @@ pub fn ingest(
         Some(S3Source::new(&options.s3).map_err(IngestError::S3Runtime)?)
     };
     if let Some(s3) = &s3 {
+        reporter.watch_s3(std::sync::Arc::clone(s3.counters()));
         for input in &s3_inputs {
             let url = match S3Url::parse(input) {
                 Ok(url) => url,
@@ -137,6 +138,12 @@ pub fn ingest(
             };
             reporter.stage(&format!("listing {input}"));
             let (listed, errors) = s3.list(&url, &options.filter);
+            if listed.is_empty() && errors.is_empty() {
+                reporter.warn(
+                    input,
+                    "no objects found; check the prefix, --account, --region, --since and --until",
+                );
+            }
             let totals = s3.counters().totals();
             reporter.info(&format!(
                 "listed {input}: {} objects so far ({}) in {} ListObjectsV2 requests",

@@ -6,11 +6,13 @@
 //! and parser messages can carry text from the evidence.
 
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::render::escape_for_terminal;
+use crate::source::s3::S3Counters;
 
 /// Most problems printed for one object; the rest are counted.
 pub const MAX_PROBLEMS_SHOWN: usize = 5;
@@ -19,6 +21,8 @@ pub const MAX_PROBLEMS_SHOWN: usize = 5;
 pub struct Reporter {
     bar: Option<ProgressBar>,
     quiet: bool,
+    /// Counters of the S3 source, shown on the bar when an input is in S3.
+    s3: OnceLock<Arc<S3Counters>>,
 }
 
 impl Reporter {
@@ -35,7 +39,11 @@ impl Reporter {
             bar.enable_steady_tick(Duration::from_millis(250));
             bar
         });
-        Reporter { bar, quiet }
+        Reporter {
+            bar,
+            quiet,
+            s3: OnceLock::new(),
+        }
     }
 
     pub fn is_quiet(&self) -> bool {
@@ -57,11 +65,27 @@ impl Reporter {
         }
     }
 
+    /// Shows the S3 fetch counts on the bar from now on.
+    pub fn watch_s3(&self, counters: Arc<S3Counters>) {
+        let _ = self.s3.set(counters);
+    }
+
     /// Advances the bar by one object and shows the running record count.
     pub fn object_done(&self, records: u64, bytes: u64) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            bar.set_message(format!("{records} records, {}", human_bytes(bytes)));
+            let mut message = format!("{records} records, {}", human_bytes(bytes));
+            if let Some(counters) = self.s3.get() {
+                let totals = counters.totals();
+                message.push_str(&format!(
+                    ", {} of {} listed objects fetched ({}), {} retries",
+                    totals.fetched_objects,
+                    totals.listed_objects,
+                    human_bytes(totals.fetched_bytes),
+                    totals.retries
+                ));
+            }
+            bar.set_message(message);
         }
     }
 

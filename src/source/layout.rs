@@ -88,7 +88,7 @@ fn parse_after_awslogs<'a>(rest: &[&'a str]) -> Option<Layout<'a>> {
     })
 }
 
-/// Which accounts, regions and delivery days an ingest reads.
+/// The accounts, regions and delivery days that an ingest reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LayoutFilter {
     /// First delivery day that can hold events at or after `--since`.

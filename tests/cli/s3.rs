@@ -470,3 +470,172 @@ fn faults_are_retried_and_rerun_fetches_only_failures() {
     assert_eq!(store.stat("rows") as usize, all_rows);
     assert_eq!(store.event_ids(), all_ids);
 }
+
+#[test]
+fn rerun_after_kill_fetches_only_uncommitted_objects() {
+    let lab = S3Lab::start();
+    // About 45 MB of JSON: more than one 32 MiB commit batch, so a kill
+    // after the first commit leaves both stored and missing objects.
+    let generated = Command::cargo_bin("trailhound-corpus")
+        .unwrap()
+        .args(["--size", "12MB", "--seed", "5", "--accounts", "1"])
+        .args([
+            "--regions",
+            "us-east-1",
+            "--start",
+            "2025-05-01",
+            "--days",
+            "2",
+        ])
+        .arg("--out")
+        .arg(lab.bucket_dir())
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let keys = keys_under(&lab.bucket_dir());
+    let mut all_rows = 0usize;
+    let mut all_events = BTreeSet::new();
+    for (key, path) in &keys {
+        for record in file_records(path, key) {
+            all_rows += 1;
+            all_events.insert((recipient_account(&record), event_id(&record)));
+        }
+    }
+
+    let store = Store::new();
+    let log = store.scratch("log").join("stderr.txt");
+    let mut child = lab
+        .std_command(store.path())
+        .args(["--threads", "2"])
+        .arg(format!("s3://{BUCKET}/"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let manifest = store.path().join("manifest");
+    let started = std::time::Instant::now();
+    let committed = loop {
+        let segments = std::fs::read_dir(&manifest)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|entry| entry.file_name().to_string_lossy().starts_with("segment-"))
+                    .count()
+            })
+            .unwrap_or(0);
+        if segments > 0 {
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() || started.elapsed().as_secs() > 600 {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert!(
+        committed,
+        "the run ended before its first commit:\n{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the run finished before it was killed");
+
+    let stored: BTreeSet<String> = manifest_entries(store.path()).into_keys().collect();
+    assert!(
+        !stored.is_empty() && stored.len() < keys.len(),
+        "{} of {} stored",
+        stored.len(),
+        keys.len()
+    );
+    lab.take_requests();
+
+    let rerun = run(lab.command(store.path()).arg(format!("s3://{BUCKET}/")));
+    assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
+    let fetched: BTreeSet<String> = lab
+        .take_requests()
+        .iter()
+        .filter_map(|request| request.object_key())
+        .map(|key| s3_uri(&key))
+        .collect();
+    let missing: BTreeSet<String> = keys
+        .keys()
+        .map(|key| s3_uri(key))
+        .filter(|uri| !stored.contains(uri))
+        .collect();
+    assert_eq!(fetched, missing);
+    assert_eq!(store.stat("rows") as usize, all_rows);
+    assert_eq!(store.stat("events") as usize, all_events.len());
+}
+
+#[test]
+fn disk_ingest_prunes_by_layout() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/bucket");
+    let files = keys_under(&sample);
+    let expected: BTreeMap<&String, &PathBuf> = files
+        .iter()
+        .filter(|(key, _)| {
+            key_parts(key).is_some_and(|parts| {
+                parts.account == "069291026422"
+                    && parts.region == "eu-west-1"
+                    && (parts.day == "2025-09-16" || parts.day == "2025-09-17")
+            })
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    let expected_rows: usize = expected
+        .iter()
+        .map(|(key, path)| file_records(path, key).len())
+        .sum();
+
+    let store = Store::new();
+    let result = store.ingest_with(
+        &[
+            "--account",
+            "069291026422",
+            "--region",
+            "EU-WEST-1",
+            "--since",
+            "2025-09-16T08:00:00Z",
+            "--until",
+            "2025-09-16",
+        ],
+        &[&sample],
+    );
+    assert_eq!(result.code, Some(0), "{}", result.stderr);
+    let entries = manifest_entries(store.path());
+    let stored: BTreeSet<PathBuf> = entries.keys().map(PathBuf::from).collect();
+    let expected_paths: BTreeSet<PathBuf> = expected
+        .values()
+        .map(|path| std::fs::canonicalize(path).unwrap())
+        .collect();
+    assert_eq!(stored, expected_paths);
+    assert_eq!(store.stat("rows") as usize, expected_rows);
+    let pruned = files.len() - expected.len();
+    assert!(
+        result.stderr.contains(&format!("pruned   {pruned} files")),
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn invalid_s3_url_is_rejected() {
+    let store = Store::new();
+    let result = store.ingest(&["s3://Bad_Bucket/logs"]);
+    assert_eq!(result.code, Some(2));
+    assert!(
+        result
+            .stderr
+            .contains("invalid S3 URL 's3://Bad_Bucket/logs'"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        !store.path().exists(),
+        "a rejected URL must not create the store"
+    );
+}

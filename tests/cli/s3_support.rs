@@ -227,12 +227,20 @@ impl S3Lab {
     /// machine: test credentials, empty config files, no instance metadata,
     /// no proxy, and the endpoint of the proxy.
     pub fn command(&self, store: &Path) -> Command {
+        let mut command = Command::from_std(self.std_command(store));
+        command.timeout(std::time::Duration::from_secs(900));
+        command
+    }
+
+    /// The same command as [`S3Lab::command`], for runs the test must kill.
+    pub fn std_command(&self, store: &Path) -> std::process::Command {
         let config = self.config_dir.path().join("config");
         let credentials = self.config_dir.path().join("credentials");
         std::fs::write(&config, "").unwrap();
         std::fs::write(&credentials, "").unwrap();
-        let mut command = crate::common::trailhound();
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("trailhound"));
         for name in [
+            "TRAILHOUND_STORE",
             "AWS_PROFILE",
             "AWS_DEFAULT_PROFILE",
             "AWS_SESSION_TOKEN",
@@ -254,6 +262,7 @@ impl S3Lab {
             command.env_remove(name);
         }
         command
+            .env("NO_COLOR", "1")
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
             .env("AWS_CONFIG_FILE", &config)

@@ -36,10 +36,10 @@ const SDK_MAX_ATTEMPTS: u32 = 3;
 
 /// Time to open a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest wait for one read from a connection. The SDK sets none by
+/// Maximum wait for one read from a connection. The SDK sets none by
 /// default, so a server that stops sending would hang the run.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Longest time for one attempt up to the response headers; the body is
+/// Maximum time for one attempt up to the response headers; the body is
 /// read afterwards under `READ_TIMEOUT` per chunk.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 

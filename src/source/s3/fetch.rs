@@ -43,13 +43,13 @@ pub async fn fetch_object(
                 tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
             }
-            Err(failure) if failure.retryable => {
+            Err(failure) => {
                 return Err(format!(
-                    "GetObject failed after {attempt} attempts: {}",
+                    "GetObject failed{}: {}",
+                    super::retry::attempts_text(attempt),
                     failure.message
                 ));
             }
-            Err(failure) => return Err(format!("GetObject failed: {}", failure.message)),
         }
     }
 }

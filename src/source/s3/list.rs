@@ -331,7 +331,8 @@ impl Pages<'_> {
                     return Err(ListError {
                         prefix: self.prefix.to_string(),
                         reason: format!(
-                            "ListObjectsV2 failed after {attempt} attempts: {}",
+                            "ListObjectsV2 failed{}: {}",
+                            super::retry::attempts_text(attempt),
                             failure.message
                         ),
                     });

@@ -38,7 +38,7 @@ impl Failure {
 }
 
 /// Classifies an SDK error: throttling, 5xx, timeouts and connection or
-/// response errors are retryable; other 4xx answers (access denied, no
+/// response errors are retryable; other 4xx responses (access denied, no
 /// such key, precondition failed) are not.
 pub fn classify<E>(err: SdkError<E, HttpResponse>) -> Failure
 where
@@ -54,11 +54,21 @@ where
         SdkError::ConstructionFailure(_) => false,
         _ => true,
     };
-    let message = match (status, err.code(), err.message()) {
+    let mut message = match (status, err.code(), err.message()) {
         (Some(status), Some(code), Some(text)) => format!("HTTP {status} {code}: {text}"),
         (Some(status), Some(code), None) => format!("HTTP {status} {code}"),
         _ => DisplayErrorContext(&err).to_string(),
     };
+    // S3 names the bucket's region in this header when a request went to
+    // the wrong one (301 PermanentRedirect or 400 AuthorizationHeaderMalformed).
+    let bucket_region = err
+        .raw_response()
+        .and_then(|response| response.headers().get("x-amz-bucket-region"));
+    if let Some(region) = bucket_region {
+        message.push_str(&format!(
+            "; the bucket is in {region}: pass --bucket-region {region}"
+        ));
+    }
     Failure { retryable, message }
 }
 
@@ -67,4 +77,13 @@ where
 pub fn backoff(attempt: u32) -> Duration {
     let cap_ms = (200u64 << attempt.min(6).saturating_sub(1)).min(10_000);
     Duration::from_millis(rand::rng().random_range(cap_ms / 2..=cap_ms))
+}
+
+/// Returns " after N attempts" for an error message, or nothing after one.
+pub fn attempts_text(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
+    }
 }
