@@ -182,8 +182,9 @@ pub fn leftovers(
                     removal.time >= row.time
                         && removal.event_id != row.event_id
                         // A trust policy rewritten by the intruder again is
-                        // not a clean-up.
+                        // not a clean-up; deleting the role is.
                         && !(kind == "trust-policy"
+                            && removal.event_name == "UpdateAssumeRolePolicy"
                             && removal.credential.as_ref().is_some_and(|c| lineage_credentials.contains(c)))
                 })
             });

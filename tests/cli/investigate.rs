@@ -194,10 +194,7 @@ fn sample_audit_shows_vendor_role_from_outside() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|item| {
-            text(&item["role_name"]) == "cloudops-vendor-admin"
-                || text(&item["role_arn"]).ends_with("role/cloudops-vendor-admin")
-        })
+        .filter(|item| text(&item["role_arn"]).ends_with("role/cloudops-vendor-admin"))
         .collect();
     assert!(!uses.is_empty(), "{}", report["audit"]["cross_account"]);
     assert!(
@@ -342,15 +339,18 @@ fn invictus_report_names_attacker_admin_user_and_trust_change() {
         !removed("DeleteRole", "roleName", "stratus-red-team-backdoor-r-role")
     );
     let findings = report["findings"].as_array().unwrap();
+    let targets: Vec<String> = findings
+        .iter()
+        .filter_map(|finding| opt_text(&finding["target"]))
+        .collect();
     assert!(
-        findings
+        targets
             .iter()
-            .any(|finding| text(&finding["target"]).contains("malicious-iam-user"))
+            .any(|target| target.contains("malicious-iam-user"))
     );
     assert!(
-        findings
+        targets
             .iter()
-            .any(|finding| text(&finding["rule_id"]).starts_with("P05")
-                || text(&finding["rule_id"]).starts_with("C02"))
+            .any(|target| target.contains("stratus-red-team-backdoor-r-role"))
     );
 }
