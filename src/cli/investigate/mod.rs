@@ -24,6 +24,9 @@ use crate::report::{ImplicatedCredential, Report, Table, write_report};
 use crate::store::{ObjectStatus, Store};
 use crate::time::{format_rfc3339, parse_timestamp};
 
+/// Largest audit section printed in full on the terminal.
+const AUDIT_ROWS_PRINTED: usize = 20;
+
 /// Columns of the lineage table in the report, from the node JSON.
 const NODE_COLUMNS: &[&str] = &[
     "access_key_id",
@@ -409,6 +412,13 @@ fn print_summary(
         )?;
         if let Some(note) = &section.note {
             writeln!(out, "  {}", escape_for_terminal(note))?;
+        }
+        // Administrator grants and outside accounts are short and urgent;
+        // the role and key inventories stay in the report.
+        let inventory =
+            section.title.starts_with("Roles seen") || section.title.starts_with("Long-term");
+        if !inventory && section.table.rows.len() <= AUDIT_ROWS_PRINTED {
+            write_table(&mut out, &section.table)?;
         }
     }
     writeln!(out)?;
