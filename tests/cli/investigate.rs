@@ -1,6 +1,6 @@
-//! `investigate` end to end: on the bundled sample and on invictus-aws, the
+//! `investigate` end to end, on the bundled sample and on invictus-aws. The
 //! report names the attacker's key, what it created, what is still present,
-//! and the audit's outside accounts; the HTML report renders in headless
+//! and the audit's outside accounts, and the HTML report renders in headless
 //! Chromium. Expected facts are read from the source records here.
 
 use std::collections::BTreeSet;
@@ -54,7 +54,7 @@ fn invictus() -> &'static Investigation {
     RUN.get_or_init(|| Investigation::new(&realdata("invictus-aws")))
 }
 
-/// Every record of the sample, from the gzip files.
+/// Reads every record of the sample from its gzip files.
 fn sample_records() -> Vec<Value> {
     let mut files = Vec::new();
     collect_files(
@@ -304,7 +304,7 @@ fn html_report_renders_in_chromium() {
 }
 
 #[test]
-fn invictus_report_names_attacker_admin_user_and_trust_change() {
+fn invictus_report_names_attacker_changes() {
     let investigation = invictus();
     assert_eq!(
         investigation.run.code,

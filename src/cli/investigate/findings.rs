@@ -200,7 +200,7 @@ fn digest(findings: &[&Finding]) -> Table {
     table
 }
 
-/// The long-term key at the top of the finding's lineage, or its own key.
+/// Returns the long-term key at the top of the finding's lineage, or its own key.
 fn lineage_root(finding: &Finding) -> Option<String> {
     finding
         .lineage_root_access_key_id

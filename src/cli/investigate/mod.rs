@@ -231,8 +231,8 @@ fn write_timelines(
     Ok((csv, timesketch, frame.height() as u64))
 }
 
-/// A file name made of the key's letters and digits only; keys come from
-/// the logs and the command line, so nothing else reaches the file system.
+/// Builds a file name from the key's letters and digits only. Keys come from
+/// the logs and the command line, so nothing else may reach the file system.
 fn safe_file_stem(key: &str) -> String {
     let stem: String = key
         .chars()
