@@ -184,7 +184,7 @@ pub struct RulesListArgs {
 #[derive(Debug, Args)]
 pub struct LineageArgs {
     /// The access key id at the root of the tree (AKIA… or ASIA…).
-    #[arg(long = "access-key", value_name = "KEY")]
+    #[arg(long = "access-key", value_name = "KEY", value_parser = parse_access_key)]
     pub access_key: String,
 
     #[command(flatten)]
@@ -222,7 +222,7 @@ pub struct InvestigateArgs {
     pub sources: Vec<String>,
 
     /// Also follow this access key, whatever the detections say. Repeatable.
-    #[arg(long = "access-key", value_name = "KEY")]
+    #[arg(long = "access-key", value_name = "KEY", value_parser = parse_access_key)]
     pub access_keys: Vec<String>,
 
     /// The report folder (created if needed).
@@ -241,6 +241,13 @@ pub struct InvestigateArgs {
     /// Decoding threads, from 1 to 256 (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+
+    /// A file of the organisation's account ids (one per line, or the JSON of
+    /// `aws organizations list-accounts`). Trust in these accounts counts as
+    /// internal in the detections, and other accounts stand out in the audit.
+    /// Default: the accounts seen in the store.
+    #[arg(long, value_name = "FILE")]
+    pub org_accounts: Option<PathBuf>,
 
     #[command(flatten)]
     pub s3: S3Args,
@@ -504,6 +511,19 @@ fn parse_region(text: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "invalid region '{text}': expected a name such as us-east-1"
+        ))
+    }
+}
+
+/// Checks an access key id: AWS key ids are 16 to 128 letters and digits.
+pub fn parse_access_key(text: &str) -> Result<String, String> {
+    let valid = (16..=128).contains(&text.len()) && text.chars().all(|c| c.is_ascii_alphanumeric());
+    if valid {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "invalid access key id '{}': expected 16 to 128 letters and digits, e.g. AKIAIOSFODNN7EXAMPLE",
+            crate::render::escape_for_terminal(text)
         ))
     }
 }

@@ -11,9 +11,13 @@ use crate::exit::Outcome;
 
 pub fn run(args: &CompletionsArgs) -> anyhow::Result<Outcome> {
     let mut command = Cli::command();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    clap_complete::generate(args.shell, &mut command, "trailhound", &mut out);
-    out.flush().context("cannot write the completion script")?;
+    // clap_complete panics when its writer fails, so the script is built in
+    // memory and written here, where a full disk or closed pipe is an error.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "trailhound", &mut script);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .context("cannot write the completion script to standard output")?;
     Ok(Outcome::Success)
 }

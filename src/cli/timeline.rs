@@ -34,6 +34,11 @@ pub fn run(cli: &Cli, args: &TimelineArgs) -> anyhow::Result<Outcome> {
         until,
     };
     let output = args.output.resolve();
+    if args.raw && output.is_table() {
+        anyhow::bail!(
+            "--raw adds the original records to csv, jsonl, json, parquet and timesketch output; choose one with --format"
+        );
+    }
     let store = Store::open(&cli.store)?;
 
     let mut columns: Vec<&str> = TIMELINE_COLUMNS.to_vec();

@@ -7,7 +7,6 @@
 
 mod timesketch;
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -34,9 +33,10 @@ impl Output {
     }
 }
 
-/// Writes `frame` in the format and to the destination of `output`. Files are written under a temporary name
-/// beside the target and renamed when complete, so a failed export never
-/// leaves a half-written file under the requested name.
+/// Writes `frame` in the format and to the destination of `output`. Files
+/// are written to a temporary file beside the target and renamed when
+/// complete, so a failed export never leaves a half-written file under the
+/// requested name. Devices, pipes and symlinks are written through.
 pub fn emit(frame: &mut DataFrame, output: &Output) -> anyhow::Result<()> {
     match &output.path {
         Some(path) => write_file(frame, output.format, path),
@@ -69,28 +69,57 @@ fn write_file_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{}: not a file name", path.display()))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(file_name);
-    temp_name.push(".partial");
-    let temp = path.with_file_name(temp_name);
-
-    let result = (|| -> anyhow::Result<()> {
-        let file =
-            File::create(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
+    // Devices, pipes and symlinks are written through, never replaced: a
+    // rename over `/dev/null` or a FIFO would destroy it.
+    let existing = std::fs::symlink_metadata(path).ok();
+    if existing
+        .as_ref()
+        .is_some_and(|meta| !meta.file_type().is_file() && !meta.is_dir())
+    {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
         let mut out = BufWriter::new(file);
-        write(&mut out)?;
-        let file = out.into_inner().map_err(|err| err.into_error())?;
-        file.sync_all()?;
-        Ok(())
-    })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(err.context(format!("cannot write {}", path.display())));
+        write(&mut out).with_context(|| format!("cannot write {}", path.display()))?;
+        out.flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(());
     }
-    std::fs::rename(&temp, path).with_context(|| format!("cannot write {}", path.display()))
+    if existing.as_ref().is_some_and(|meta| meta.is_dir()) {
+        anyhow::bail!("cannot write {}: it is a folder", path.display());
+    }
+
+    // A temporary file with a random name, created exclusively beside the
+    // target, so a planted symlink cannot redirect the write; it is removed
+    // if anything below fails.
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(".trailhound-")
+        .suffix(".partial")
+        .tempfile_in(folder)
+        .with_context(|| format!("cannot create a temporary file in {}", folder.display()))?;
+    let mut out = BufWriter::new(temp);
+    write(&mut out).with_context(|| format!("cannot write {}", path.display()))?;
+    let temp = out
+        .into_inner()
+        .map_err(|err| err.into_error())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    temp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    // An existing file keeps its permissions, so a private export stays private.
+    if let Some(meta) = &existing {
+        let _ = std::fs::set_permissions(temp.path(), meta.permissions());
+    }
+    temp.persist(path)
+        .map_err(|err| err.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// Writes `frame` in `format` to `out`.

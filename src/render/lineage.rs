@@ -219,6 +219,8 @@ fn mermaid_escape(text: &str) -> String {
             '>' => escaped.push_str("#gt;"),
             '|' => escaped.push_str("#124;"),
             '`' => escaped.push_str("#96;"),
+            // `%%` starts a Mermaid comment or directive anywhere on a line.
+            '%' => escaped.push_str("#37;"),
             c if c.is_control() => escaped.push(' '),
             c => escaped.push(c),
         }
@@ -282,6 +284,11 @@ mod tests {
         let dot = render_dot(&tree());
         assert!(dot.contains("n0 -> n1 [label=\"AssumeRole\"]"));
         assert!(dot.contains("r/\\\"x\\\"|<b> [31m"));
+    }
+
+    #[test]
+    fn mermaid_escapes_directive_markers() {
+        assert_eq!(mermaid_escape("%%{init}%%"), "#37;#37;{init}#37;#37;");
     }
 
     #[test]

@@ -16,6 +16,8 @@ use minijinja::{AutoEscape, Environment};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::render::escape_for_terminal;
+
 const HTML_TEMPLATE: &str = include_str!("templates/report.html.j2");
 const MARKDOWN_TEMPLATE: &str = include_str!("templates/report.md.j2");
 
@@ -117,13 +119,66 @@ pub struct Report {
 /// Writes `report.html`, `report.md` and `report.json` (the latter from
 /// `data`, the structured results) into `dir`.
 pub fn write_report(dir: &Path, report: &Report, data: &Value) -> anyhow::Result<()> {
-    let html = render(report, "report.html", HTML_TEMPLATE)?;
-    let markdown = render(report, "report.md", MARKDOWN_TEMPLATE)?;
+    let shown = visible(report);
+    let html = render(&shown, "report.html", HTML_TEMPLATE)?;
+    let markdown = render(&shown, "report.md", MARKDOWN_TEMPLATE)?;
     crate::export::write_bytes(&dir.join("report.html"), html.as_bytes())?;
     crate::export::write_bytes(&dir.join("report.md"), markdown.as_bytes())?;
     let mut json = serde_json::to_vec_pretty(data)?;
     json.push(b'\n');
     crate::export::write_bytes(&dir.join("report.json"), &json)
+}
+
+/// Returns a copy whose text shows control, bidirectional and zero-width
+/// characters as escapes, so a name from the logs cannot reorder or hide
+/// what the reader sees. The tree text is escaped already, line by line.
+fn visible(report: &Report) -> Report {
+    let text = |value: &str| escape_for_terminal(value).into_owned();
+    let table = |table: &Table| Table {
+        columns: table.columns.iter().map(|column| text(column)).collect(),
+        rows: table
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|cell| text(cell)).collect())
+            .collect(),
+    };
+    let section = |section: &Section| Section {
+        title: text(&section.title),
+        note: section.note.as_deref().map(text),
+        table: table(&section.table),
+    };
+    Report {
+        title: text(&report.title),
+        generated_at: report.generated_at.clone(),
+        version: report.version.clone(),
+        overview: report
+            .overview
+            .iter()
+            .map(|(label, value)| (text(label), text(value)))
+            .collect(),
+        implicated: report
+            .implicated
+            .iter()
+            .map(|credential| ImplicatedCredential {
+                access_key_id: text(&credential.access_key_id),
+                reasons: credential
+                    .reasons
+                    .iter()
+                    .map(|reason| text(reason))
+                    .collect(),
+                tree_text: credential.tree_text.clone(),
+                nodes: table(&credential.nodes),
+                event_count: credential.event_count,
+                timeline_csv: text(&credential.timeline_csv),
+                timeline_timesketch: text(&credential.timeline_timesketch),
+            })
+            .collect(),
+        finding_groups: report.finding_groups.iter().map(section).collect(),
+        action_needed: table(&report.action_needed),
+        created: table(&report.created),
+        audit: report.audit.iter().map(section).collect(),
+        coverage: table(&report.coverage),
+    }
 }
 
 fn render(report: &Report, name: &str, source: &str) -> anyhow::Result<String> {
@@ -205,6 +260,15 @@ mod tests {
         )
         .unwrap();
         assert!(markdown.contains(r"a\|b \[x\](http://e) \`c\` d"));
+    }
+
+    #[test]
+    fn bidi_and_escape_characters_are_shown() {
+        let shown = visible(&report_with("evil\u{202e}gnp.exe\u{1b}[31m"));
+        let html = render(&shown, "report.html", HTML_TEMPLATE).unwrap();
+        assert!(!html.contains('\u{202e}'));
+        assert!(!html.contains('\u{1b}'));
+        assert!(html.contains("evil\\u{202e}gnp.exe"));
     }
 
     #[test]

@@ -164,3 +164,122 @@ fn parquet_is_refused_on_a_terminal_only() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.starts_with("PAR1"));
 }
+
+#[test]
+fn output_through_symlink_writes_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.csv");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let run = invictus_store().run(&[
+        "timeline",
+        "--access-key",
+        ATTACKER_KEY,
+        "--format",
+        "csv",
+        "-o",
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the symlink stays"
+    );
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert!(written.starts_with("event_time,"));
+}
+
+#[test]
+fn existing_output_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("private.jsonl");
+    std::fs::write(&path, "").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = invictus_store().run(&[
+        "timeline",
+        "--access-key",
+        ATTACKER_KEY,
+        "--format",
+        "jsonl",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(!read_jsonl(&path).is_empty());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .filter(|name| name.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn output_to_a_folder_is_an_error_without_leftovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("out");
+    std::fs::create_dir(&folder).unwrap();
+    let run = invictus_store().run(&[
+        "timeline",
+        "--access-key",
+        ATTACKER_KEY,
+        "--format",
+        "csv",
+        "-o",
+        folder.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("it is a folder"), "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn raw_needs_a_non_table_format() {
+    let run = invictus_store().run(&["timeline", "--access-key", ATTACKER_KEY, "--raw"]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("--raw adds the original records"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn invalid_access_key_is_rejected() {
+    for key in ["", "AKIA/../../etc", "AKIA"] {
+        let run = invictus_store().run(&["lineage", "--access-key", key]);
+        assert_eq!(run.code, Some(2), "{key:?}");
+        assert!(
+            run.stderr.contains("invalid access key id"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn completions_to_a_full_disk_fail_cleanly() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("trailhound"))
+        .args(["completions", "zsh"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot write the completion script"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"));
+}

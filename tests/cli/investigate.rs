@@ -354,3 +354,42 @@ fn invictus_report_names_attacker_changes() {
             .any(|target| target.contains("stratus-red-team-backdoor-r-role"))
     );
 }
+
+#[test]
+fn org_accounts_mark_outside_callers() {
+    let store = Store::new();
+    let report = store.scratch("report");
+    let org = store.scratch("org").join("accounts.txt");
+    // The sample's two accounts, from its layout folders.
+    std::fs::write(&org, "823532973928\n069291026422\n").unwrap();
+    let run = Run::from_command(
+        store
+            .command()
+            .arg("investigate")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs"))
+            .arg("-o")
+            .arg(&report)
+            .arg("--org-accounts")
+            .arg(&org),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let json = read_json(&report.join("report.json"));
+    for item in json["audit"]["cross_account"].as_array().unwrap() {
+        let caller = text(&item["caller_account"]);
+        let outside = caller != "823532973928" && caller != "069291026422";
+        assert_eq!(item["outside_org"], outside, "{item}");
+    }
+
+    let missing = Run::from_command(
+        store
+            .command()
+            .arg("investigate")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs"))
+            .arg("-o")
+            .arg(&report)
+            .arg("--org-accounts")
+            .arg(store.scratch("org").join("absent.txt")),
+    );
+    assert_eq!(missing.code, Some(2));
+    assert!(missing.stderr.contains("absent.txt"), "{}", missing.stderr);
+}

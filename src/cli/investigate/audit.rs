@@ -1,6 +1,8 @@
 //! The audit part of the investigation: the four audit sections as report
 //! tables, and the audit data for report.json.
 
+use std::collections::BTreeSet;
+
 use anyhow::Context;
 use serde_json::Value;
 
@@ -25,8 +27,15 @@ const SECTIONS: [AuditSection; 4] = [
 ];
 
 /// Runs the audit over the whole store.
-pub fn run_audit(store: &Store) -> anyhow::Result<AuditResult> {
-    let report = audit(store, &AuditOptions::default()).context("audit failed")?;
+pub fn run_audit(
+    store: &Store,
+    org_accounts: Option<BTreeSet<String>>,
+) -> anyhow::Result<AuditResult> {
+    let options = AuditOptions {
+        org_accounts,
+        ..AuditOptions::default()
+    };
+    let report = audit(store, &options).context("audit failed")?;
     let sections = SECTIONS
         .iter()
         .map(|&section| Section {

@@ -1,7 +1,7 @@
 //! The hunt part of the investigation: findings grouped by lineage root,
 //! and the long-term keys that high or critical findings implicate.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context;
 use serde_json::Value;
@@ -61,9 +61,16 @@ impl HuntResult {
 }
 
 /// Runs the built-in rules over the whole store.
-pub fn run_hunt(store: &Store) -> anyhow::Result<HuntResult> {
+pub fn run_hunt(
+    store: &Store,
+    org_accounts: Option<BTreeSet<String>>,
+) -> anyhow::Result<HuntResult> {
     let rules = RuleSet::load(None).context("cannot load the built-in rules")?;
-    let findings = hunt(store, &rules, &HuntOptions::default()).context("hunt failed")?;
+    let options = HuntOptions {
+        org_accounts,
+        ..HuntOptions::default()
+    };
+    let findings = hunt(store, &rules, &options).context("hunt failed")?;
 
     let mut json = Vec::new();
     findings_table(&findings).write(RowFormat::Json, &mut json)?;

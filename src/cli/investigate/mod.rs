@@ -42,6 +42,18 @@ const NODE_COLUMNS: &[&str] = &[
 ];
 
 pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<Outcome> {
+    // The report folder is prepared first, so a bad -o fails before the
+    // ingest. Timelines of an earlier run are removed: the new report must
+    // not sit beside files it does not describe.
+    let report_dir = &args.output;
+    let timeline_dir = report_dir.join("timelines");
+    if timeline_dir.is_dir() {
+        fs::remove_dir_all(&timeline_dir)
+            .with_context(|| format!("cannot clear {}", timeline_dir.display()))?;
+    }
+    fs::create_dir_all(&timeline_dir)
+        .with_context(|| format!("cannot create {}", timeline_dir.display()))?;
+
     let options = IngestOptions {
         max_object_size: args.max_object_size,
         threads: args.threads.map(usize::from),
@@ -58,11 +70,19 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<Outcome> {
         }
     }
 
+    if ingested.objects_found > 0 && ingested.failed == ingested.objects_found {
+        anyhow::bail!("no source object could be read, so there is nothing to investigate");
+    }
     let store = Store::open(&cli.store)?;
     let totals = stats(&store).context("cannot count the store's events")?;
     let end_of_logs = totals.last_event_time.as_deref().and_then(parse_timestamp);
 
-    let hunt = findings::run_hunt(&store)?;
+    let org_accounts = args
+        .org_accounts
+        .as_deref()
+        .map(crate::query::audit::read_org_accounts)
+        .transpose()?;
+    let hunt = findings::run_hunt(&store, org_accounts.clone())?;
     let mut implicated: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for key in &args.access_keys {
         implicated
@@ -91,11 +111,6 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<Outcome> {
     });
     let implicated = order;
 
-    let report_dir = &args.output;
-    let timeline_dir = report_dir.join("timelines");
-    fs::create_dir_all(&timeline_dir)
-        .with_context(|| format!("cannot create {}", timeline_dir.display()))?;
-
     let mut trees: Vec<LineageTree> = Vec::new();
     let mut credentials: Vec<ImplicatedCredential> = Vec::new();
     for (key, reasons) in &implicated {
@@ -123,7 +138,7 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<Outcome> {
             .context("cannot list what the intruders created")?
     };
 
-    let audit = audit::run_audit(&store)?;
+    let audit = audit::run_audit(&store, org_accounts)?;
 
     let action_needed: Vec<&Leftover> =
         created.iter().filter(|item| item.still_present()).collect();
@@ -231,18 +246,30 @@ fn write_timelines(
     Ok((csv, timesketch, frame.height() as u64))
 }
 
-/// Builds a file name from the key's letters and digits only. Keys come from
-/// the logs and the command line, so nothing else may reach the file system.
+/// Builds a file name from the key's letters and digits. Keys come from the
+/// logs and the command line, so nothing else may reach the file system; a
+/// key with other characters gets a hash of its full text, so two keys never
+/// share a file.
 fn safe_file_stem(key: &str) -> String {
+    use sha2::Digest;
     let stem: String = key
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .take(64)
         .collect();
+    if !stem.is_empty() && stem == key {
+        return stem;
+    }
+    let hash = sha2::Sha256::digest(key.as_bytes());
+    let hash: String = hash
+        .iter()
+        .take(6)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     if stem.is_empty() {
-        "credential".into()
+        format!("credential-{hash}")
     } else {
-        stem
+        format!("{stem}-{hash}")
     }
 }
 
