@@ -91,9 +91,9 @@ fn write_file_with(
         anyhow::bail!("cannot write {}: it is a folder", path.display());
     }
 
-    // A temporary file with a random name, created exclusively beside the
-    // target, so a planted symlink cannot redirect the write; it is removed
-    // if anything below fails.
+    // The temporary file gets a random name and is created exclusively beside
+    // the target, so a planted symlink cannot redirect the write. It is
+    // removed if anything below fails.
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),

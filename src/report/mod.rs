@@ -131,7 +131,7 @@ pub fn write_report(dir: &Path, report: &Report, data: &Value) -> anyhow::Result
 
 /// Returns a copy whose text shows control, bidirectional and zero-width
 /// characters as escapes, so a name from the logs cannot reorder or hide
-/// what the reader sees. The tree text is escaped already, line by line.
+/// the text on screen. The tree text is escaped already, line by line.
 fn visible(report: &Report) -> Report {
     let text = |value: &str| escape_for_terminal(value).into_owned();
     let table = |table: &Table| Table {
