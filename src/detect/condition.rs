@@ -94,6 +94,15 @@ pub fn column_expression(condition: &ColumnCondition) -> Expr {
                 .map(|prefix| column().str().starts_with(lit(prefix))),
         );
     }
+    let not_prefixes = condition.not_prefix.values();
+    if !not_prefixes.is_empty() {
+        return any_of(
+            not_prefixes
+                .into_iter()
+                .map(|prefix| column().str().starts_with(lit(prefix))),
+        )
+        .not();
+    }
     let excluded = condition.not_contains.values();
     if !excluded.is_empty() {
         let any_excluded = any_of(
@@ -146,6 +155,14 @@ pub fn column_holds(condition: &ColumnCondition, event: &Event) -> bool {
     if !prefixes.is_empty() {
         return value.is_some_and(|value| {
             prefixes
+                .iter()
+                .any(|prefix| value.starts_with(prefix.as_str()))
+        });
+    }
+    let not_prefixes = condition.not_prefix.values();
+    if !not_prefixes.is_empty() {
+        return value.is_none_or(|value| {
+            !not_prefixes
                 .iter()
                 .any(|prefix| value.starts_with(prefix.as_str()))
         });

@@ -209,6 +209,9 @@ pub struct ColumnCondition {
     pub not_in: OneOrMany,
     #[serde(default)]
     pub prefix: OneOrMany,
+    /// True when the value starts with none of these (or is null).
+    #[serde(default)]
+    pub not_prefix: OneOrMany,
     #[serde(default)]
     pub contains: OneOrMany,
     #[serde(default)]
@@ -541,6 +544,7 @@ fn validate_column(rule: &Rule, field: &str, condition: &ColumnCondition) -> Res
         !condition.one_of.values().is_empty(),
         !condition.not_in.values().is_empty(),
         !condition.prefix.values().is_empty(),
+        !condition.not_prefix.values().is_empty(),
         !condition.contains.values().is_empty(),
         !condition.not_contains.values().is_empty(),
         condition.null.is_some(),
@@ -549,7 +553,7 @@ fn validate_column(rule: &Rule, field: &str, condition: &ColumnCondition) -> Res
         return Err(invalid(
             rule,
             field,
-            "give exactly one of `in`, `not_in`, `prefix`, `contains`, `not_contains`, `null`",
+            "give exactly one of `in`, `not_in`, `prefix`, `not_prefix`, `contains`, `not_contains`, `null`",
         ));
     }
     Ok(())

@@ -418,3 +418,51 @@ fn user_rule_finds_events() {
     assert_eq!(own.len(), 1);
     assert_eq!(own[0]["target"], "bob");
 }
+
+#[test]
+fn instance_credentials_from_private_address_are_not_cp06() {
+    let store = Store::new();
+    let dir = store.scratch("cp06");
+    let record = |event_id: &str, ip: &str| {
+        serde_json::json!({
+            "eventVersion": "1.08",
+            "userIdentity": {
+                "type": "AssumedRole",
+                "principalId": "AROAEXAMPLE:i-0abc123",
+                "arn": "arn:aws:sts::111122223333:assumed-role/app/i-0abc123",
+                "accountId": "111122223333",
+                "accessKeyId": "ASIAEXAMPLEINSTANCE1",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/app"}}
+            },
+            "eventTime": "2024-05-01T10:00:00Z",
+            "eventSource": "s3.amazonaws.com",
+            "eventName": "ListBuckets",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": ip,
+            "userAgent": "aws-cli/2.15.0",
+            "requestParameters": null,
+            "responseElements": null,
+            "eventID": event_id,
+            "eventType": "AwsApiCall",
+            "recipientAccountId": "111122223333"
+        })
+    };
+    // The instance's own VPC addresses, then one public address.
+    let records = vec![
+        record("e-private-10", "10.20.30.40"),
+        record("e-private-172", "172.31.5.6"),
+        record("e-private-192", "192.168.1.2"),
+        record("e-public", "198.51.100.44"),
+    ];
+    std::fs::write(
+        dir.join("cp06.json"),
+        serde_json::to_vec(&serde_json::json!({"Records": records})).unwrap(),
+    )
+    .unwrap();
+    store.ingest_ok(&[dir.join("cp06.json")]);
+    let (run, findings) = hunt_jsonl(&store, &["--min-severity", "info"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let cp06 = by_rule(&findings, "CP06");
+    assert_eq!(cp06.len(), 1, "{cp06:?}");
+    assert_eq!(cp06[0]["event_ids"], "e-public");
+}
