@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::lineage::{CREDENTIAL_COLUMN, LineageTree};
-use super::{QueryError, is_one_of};
+use super::{QueryError, is_one_of, text_values, time_values};
 use crate::store::Store;
 use crate::store::scan::{distinct_events, scan_events};
 use crate::time::Micros;
@@ -241,21 +241,8 @@ pub fn leftovers(
 }
 
 fn rows_of(frame: &DataFrame) -> PolarsResult<Vec<Row>> {
-    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(frame
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|value| value.map(str::to_string))
-            .collect())
-    };
-    let times: Vec<Option<i64>> = frame
-        .column("event_time")?
-        .as_materialized_series()
-        .datetime()?
-        .physical()
-        .iter()
-        .collect();
+    let text = |name: &str| text_values(frame, name);
+    let times = time_values(frame, "event_time")?;
     let credential = text(CREDENTIAL_COLUMN)?;
     let event_id = text("event_id")?;
     let event_name = text("event_name")?;

@@ -17,6 +17,27 @@ pub fn is_one_of<S: AsRef<str>>(column: &str, values: &[S]) -> Expr {
     col(column).is_in(list, false)
 }
 
+/// Reads a string column as owned text, one value per row.
+pub fn text_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(frame
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|value| value.map(str::to_string))
+        .collect())
+}
+
+/// Reads a store timestamp column as UTC microseconds, one value per row.
+pub fn time_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+    Ok(frame
+        .column(name)?
+        .as_materialized_series()
+        .datetime()?
+        .physical()
+        .iter()
+        .collect())
+}
+
 /// Serialises an optional timestamp as RFC 3339 text (or null).
 pub fn serialize_micros<S: serde::Serializer>(
     value: &Option<crate::time::Micros>,

@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::graph::{NodeDraft, SESSION_MATCH_MICROS, SessionQuery, SessionResolver};
 use crate::query::timeline::time_literal;
-use crate::query::{QueryError, is_one_of};
+use crate::query::{QueryError, is_one_of, time_values};
 use crate::store::Store;
 use crate::store::scan::{distinct_events, scan_events};
 use crate::time::Micros;
@@ -66,13 +66,7 @@ pub fn node_events(
 
     // Assign each event to its node in memory: the matching set is small,
     // and a key's node depends on the event's time.
-    let times: Vec<Option<i64>> = frame
-        .column("event_time")?
-        .as_materialized_series()
-        .datetime()?
-        .physical()
-        .iter()
-        .collect();
+    let times = time_values(&frame, "event_time")?;
     let event_keys = frame.column("access_key_id")?.str()?.clone();
     let event_ids = frame.column("event_id")?.str()?.clone();
     let mut credential: Vec<Option<&str>> = Vec::with_capacity(frame.height());
@@ -144,17 +138,8 @@ impl SessionResolver for StoreResolver<'_> {
             .sort(["event_time"], SortMultipleOptions::default())
             .collect()?;
 
-        let time = |name: &str| -> PolarsResult<Vec<Option<i64>>> {
-            Ok(frame
-                .column(name)?
-                .as_materialized_series()
-                .datetime()?
-                .physical()
-                .iter()
-                .collect())
-        };
-        let event_time = time("event_time")?;
-        let created = time("session_creation_time")?;
+        let event_time = time_values(&frame, "event_time")?;
+        let created = time_values(&frame, "session_creation_time")?;
         let key = frame.column("access_key_id")?.str()?;
         let arn = frame.column("principal_arn")?.str()?;
         let identity = frame.column("source_identity")?.str()?;

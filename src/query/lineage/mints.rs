@@ -6,7 +6,7 @@
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::query::{QueryError, is_one_of};
+use crate::query::{QueryError, is_one_of, text_values, time_values};
 use crate::store::Store;
 use crate::store::scan::{distinct_events, scan_events};
 use crate::time::Micros;
@@ -184,23 +184,8 @@ fn add_requested_session(
 }
 
 fn mints_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MintEvent>> {
-    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(frame
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|value| value.map(str::to_string))
-            .collect())
-    };
-    let time = |name: &str| -> PolarsResult<Vec<Option<i64>>> {
-        Ok(frame
-            .column(name)?
-            .as_materialized_series()
-            .datetime()?
-            .physical()
-            .iter()
-            .collect())
-    };
+    let text = |name: &str| text_values(frame, name);
+    let time = |name: &str| time_values(frame, name);
     let event_id = text("event_id")?;
     let event_name = text("event_name")?;
     let event_time = time("event_time")?;
