@@ -141,8 +141,9 @@ pub struct HuntArgs {
     pub rules: Option<PathBuf>,
 
     /// A file of the organization's account ids (one per line, `#` starts a
-    /// comment). Trust in these accounts counts as internal. Default: the
-    /// accounts seen in the store.
+    /// comment, or the JSON of `aws organizations list-accounts`). Trust in
+    /// these accounts counts as internal. Default: the accounts seen in the
+    /// store.
     #[arg(long, value_name = "FILE")]
     pub org_accounts: Option<PathBuf>,
 

@@ -1,8 +1,7 @@
 //! `trailhound hunt`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::Context;
 
@@ -10,6 +9,7 @@ use super::args::{Cli, HuntArgs, HuntFormat};
 use super::timeline::resolve_window;
 use crate::detect::{Finding, HuntOptions, RuleSet, findings_table, hunt};
 use crate::exit::Outcome;
+use crate::query::audit::read_org_accounts;
 use crate::render::{ResultTable, RowFormat, escape_for_terminal};
 use crate::store::Store;
 
@@ -61,29 +61,6 @@ pub fn run(cli: &Cli, args: &HuntArgs) -> anyhow::Result<Outcome> {
         eprintln!("trailhound: {} findings", findings.len());
     }
     Ok(Outcome::Success)
-}
-
-/// Reads account ids, one per line; blank lines and `#` comments are skipped.
-fn read_org_accounts(path: &Path) -> anyhow::Result<BTreeSet<String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read --org-accounts file {}", path.display()))?;
-    let mut accounts = BTreeSet::new();
-    for (number, line) in text.lines().enumerate() {
-        let account = line.split('#').next().unwrap_or("").trim();
-        if account.is_empty() {
-            continue;
-        }
-        if !crate::detect::policy::is_account_id(account) {
-            anyhow::bail!(
-                "invalid account id {:?} in {} line {}: expected 12 digits",
-                escape_for_terminal(account),
-                path.display(),
-                number + 1
-            );
-        }
-        accounts.insert(account.to_string());
-    }
-    Ok(accounts)
 }
 
 /// Writes one table per lineage root (findings with no known root last),

@@ -22,6 +22,7 @@ use super::lineage::LineageRoots;
 use super::rule::{Analysis, KEY_USE_RULE_ID, Match, Rule, RuleSet, Tactic, Threshold, json_root};
 use super::severity::{apply_lineage_raise, event_severity};
 use crate::query::timeline::time_literal;
+use crate::query::{text_values, time_values};
 use crate::store::scan::{distinct_events, empty_events, scan_events};
 use crate::store::{Store, StoreError};
 use crate::time::Micros;
@@ -465,26 +466,14 @@ fn new_source_ips(scan: LazyFrame) -> PolarsResult<Vec<NewIpUse>> {
         )
         .collect()?;
 
-    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(pairs
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|value| value.map(str::to_string))
-            .collect())
-    };
+    let text = |name: &str| text_values(&pairs, name);
     let keys = text("access_key_id")?;
     let ips = text("source_ip")?;
     let event_ids = text("event_id")?;
     let principals = text("principal_arn")?;
     let accounts = text("account_id")?;
     let regions = text("region")?;
-    let first_seen = pairs
-        .column("first_seen")?
-        .as_materialized_series()
-        .datetime()?
-        .physical()
-        .clone();
+    let first_seen = time_values(&pairs, "first_seen")?;
     let mut uses = Vec::with_capacity(pairs.height());
     for row in 0..pairs.height() {
         let (Some(key), Some(ip)) = (keys[row].clone(), ips[row].clone()) else {
@@ -493,7 +482,7 @@ fn new_source_ips(scan: LazyFrame) -> PolarsResult<Vec<NewIpUse>> {
         uses.push(NewIpUse {
             access_key_id: key,
             source_ip: ip,
-            first_seen: first_seen.get(row).unwrap_or(0),
+            first_seen: first_seen[row].unwrap_or(0),
             event_id: event_ids[row].clone(),
             principal_arn: principals[row].clone(),
             account_id: accounts[row].clone(),
@@ -573,14 +562,7 @@ fn key_use_findings(
             first("event_name"),
         ])
         .collect()?;
-    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(uses
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|value| value.map(str::to_string))
-            .collect())
-    };
+    let text = |name: &str| text_values(&uses, name);
     let keys = text("access_key_id")?;
     let event_ids = text("event_id")?;
     let principals = text("principal_arn")?;
@@ -588,18 +570,13 @@ fn key_use_findings(
     let accounts = text("recipient_account_id")?;
     let regions = text("aws_region")?;
     let names = text("event_name")?;
-    let times = uses
-        .column("event_time")?
-        .as_materialized_series()
-        .datetime()?
-        .physical()
-        .clone();
+    let times = time_values(&uses, "event_time")?;
     let mut result = Vec::new();
     for row in 0..uses.height() {
         let Some(key) = keys[row].clone() else {
             continue;
         };
-        let time = times.get(row).unwrap_or(0);
+        let time = times[row].unwrap_or(0);
         result.push(Finding {
             rule_id: KEY_USE_RULE_ID.to_string(),
             title: "First use of a minted key".to_string(),

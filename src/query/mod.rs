@@ -27,14 +27,23 @@ pub fn text_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<Str
         .collect())
 }
 
-/// Reads a store timestamp column as UTC microseconds, one value per row.
+/// Reads a UTC timestamp column as microseconds, one value per row, whatever
+/// its time unit.
 pub fn time_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
-    Ok(frame
-        .column(name)?
-        .as_materialized_series()
+    let series = frame.column(name)?.as_materialized_series();
+    let DataType::Datetime(unit, _) = series.dtype() else {
+        polars_bail!(SchemaMismatch: "column {name} is not a timestamp");
+    };
+    let scale: fn(i64) -> i64 = match unit {
+        TimeUnit::Nanoseconds => |value| value / 1_000,
+        TimeUnit::Microseconds => |value| value,
+        TimeUnit::Milliseconds => |value| value * 1_000,
+    };
+    Ok(series
         .datetime()?
         .physical()
         .iter()
+        .map(|value| value.map(scale))
         .collect())
 }
 

@@ -8,31 +8,12 @@ use crate::time::Micros;
 
 /// Reads a text column.
 pub(super) fn text(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
-    let series = frame.column(name)?.as_materialized_series();
-    Ok(series
-        .str()?
-        .iter()
-        .map(|value| value.map(str::to_string))
-        .collect())
+    crate::query::text_values(frame, name)
 }
 
 /// Reads a UTC timestamp column as microseconds.
 pub(super) fn time(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<Micros>>> {
-    let series = frame.column(name)?.as_materialized_series();
-    let DataType::Datetime(unit, _) = series.dtype() else {
-        polars_bail!(SchemaMismatch: "column {name} is not a timestamp");
-    };
-    let scale: fn(i64) -> i64 = match unit {
-        TimeUnit::Nanoseconds => |value| value / 1_000,
-        TimeUnit::Microseconds => |value| value,
-        TimeUnit::Milliseconds => |value| value * 1_000,
-    };
-    Ok(series
-        .datetime()?
-        .physical()
-        .iter()
-        .map(|value| value.map(scale))
-        .collect())
+    crate::query::time_values(frame, name)
 }
 
 /// Reads an unsigned count column; nulls read as 0.
