@@ -15,7 +15,7 @@ use crate::exit::Outcome;
 use crate::export::{Output, emit};
 use crate::ingest::{IngestOptions, Reporter, ingest};
 use crate::query::leftovers::{FOLLOW_COLUMNS, Leftover, leftovers};
-use crate::query::lineage::{LineageTree, follow_events, lineage};
+use crate::query::lineage::{LineageTree, Lineages};
 use crate::query::stats::stats;
 use crate::query::timeline::TIMELINE_COLUMNS;
 use crate::render::lineage::render_tree;
@@ -111,11 +111,12 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<Outcome> {
     });
     let implicated = order;
 
+    let lineages = Lineages::load(&store, None, None).context("lineage query failed")?;
     let mut trees: Vec<LineageTree> = Vec::new();
     let mut credentials: Vec<ImplicatedCredential> = Vec::new();
     for (key, reasons) in &implicated {
-        let tree = lineage(&store, key, None, None).context("lineage query failed")?;
-        let (csv, timesketch, events) = write_timelines(&store, key, &timeline_dir)?;
+        let tree = lineages.tree(key).context("lineage query failed")?;
+        let (csv, timesketch, events) = write_timelines(&lineages, key, &timeline_dir)?;
         credentials.push(ImplicatedCredential {
             access_key_id: key.clone(),
             reasons: reasons.clone(),
@@ -132,7 +133,8 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<Outcome> {
     let created = if keys.is_empty() {
         Vec::new()
     } else {
-        let follow = follow_events(&store, &keys, None, None, FOLLOW_COLUMNS)
+        let follow = lineages
+            .follow(&keys, FOLLOW_COLUMNS)
             .context("lineage query failed")?;
         leftovers(&store, &trees, &follow, end_of_logs)
             .context("cannot list what the intruders created")?
@@ -220,11 +222,12 @@ fn overview(
 /// Writes the follow timeline of `key` as CSV and Timesketch JSON lines and
 /// returns both paths and the number of events.
 fn write_timelines(
-    store: &Store,
+    lineages: &Lineages,
     key: &str,
     dir: &Path,
 ) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf, u64)> {
-    let mut frame = follow_events(store, &[key.to_string()], None, None, TIMELINE_COLUMNS)
+    let mut frame = lineages
+        .follow(&[key.to_string()], TIMELINE_COLUMNS)
         .context("lineage query failed")?;
     let stem = safe_file_stem(key);
     let csv = dir.join(format!("{stem}.csv"));

@@ -24,7 +24,7 @@ pub use events::CREDENTIAL_COLUMN;
 use events::{StoreResolver, node_events};
 pub use graph::NodeKind;
 use graph::{NodeDraft, build_lineage};
-use mints::load_mints;
+use mints::{MintEvent, load_mints};
 
 /// The lineage of one root credential.
 #[derive(Debug, Clone, Serialize)]
@@ -77,26 +77,7 @@ pub fn lineage(
     since: Option<Micros>,
     until: Option<Micros>,
 ) -> Result<LineageTree, QueryError> {
-    let drafts = walk(store, root, since, until)?;
-    let events = node_events(
-        store,
-        &drafts,
-        since,
-        until,
-        &["event_time", "source_ip", "principal_arn"],
-    )?;
-    let usage = usage_by_node(&events)?;
-    let nodes = drafts
-        .into_iter()
-        .map(|draft| {
-            let usage = usage.get(&draft.id);
-            finish_node(draft, usage)
-        })
-        .collect();
-    Ok(LineageTree {
-        root: root.to_string(),
-        nodes,
-    })
+    Lineages::load(store, since, until)?.tree(root)
 }
 
 /// Returns the events of every credential in the lineages of `roots`, with
@@ -109,15 +90,75 @@ pub fn follow_events(
     until: Option<Micros>,
     columns: &[&str],
 ) -> Result<DataFrame, QueryError> {
-    let mut drafts: Vec<NodeDraft> = Vec::new();
-    for root in roots {
-        for draft in walk(store, root, since, until)? {
-            if !drafts.iter().any(|known| known.id == draft.id) {
-                drafts.push(draft);
+    Lineages::load(store, since, until)?.follow(roots, columns)
+}
+
+/// The mint events of a window, loaded with one scan and walked from any
+/// number of roots, so a command that follows several keys reads them once.
+pub struct Lineages<'a> {
+    store: &'a Store,
+    since: Option<Micros>,
+    until: Option<Micros>,
+    mints: Vec<MintEvent>,
+}
+
+impl<'a> Lineages<'a> {
+    /// Loads the mint events of the window.
+    pub fn load(
+        store: &'a Store,
+        since: Option<Micros>,
+        until: Option<Micros>,
+    ) -> Result<Lineages<'a>, QueryError> {
+        Ok(Lineages {
+            store,
+            since,
+            until,
+            mints: load_mints(store, since, until)?,
+        })
+    }
+
+    /// Builds the lineage of `root`, with each node's events counted.
+    pub fn tree(&self, root: &str) -> Result<LineageTree, QueryError> {
+        let drafts = self.walk(root)?;
+        let events = node_events(
+            self.store,
+            &drafts,
+            self.since,
+            self.until,
+            &["event_time", "source_ip", "principal_arn"],
+        )?;
+        let usage = usage_by_node(&events)?;
+        let nodes = drafts
+            .into_iter()
+            .map(|draft| {
+                let usage = usage.get(&draft.id);
+                finish_node(draft, usage)
+            })
+            .collect();
+        Ok(LineageTree {
+            root: root.to_string(),
+            nodes,
+        })
+    }
+
+    /// Returns the events of every credential in the lineages of `roots`,
+    /// as [`follow_events`] does.
+    pub fn follow(&self, roots: &[String], columns: &[&str]) -> Result<DataFrame, QueryError> {
+        let mut drafts: Vec<NodeDraft> = Vec::new();
+        for root in roots {
+            for draft in self.walk(root)? {
+                if !drafts.iter().any(|known| known.id == draft.id) {
+                    drafts.push(draft);
+                }
             }
         }
+        node_events(self.store, &drafts, self.since, self.until, columns)
     }
-    node_events(store, &drafts, since, until, columns)
+
+    fn walk(&self, root: &str) -> Result<Vec<NodeDraft>, QueryError> {
+        let mut resolver = StoreResolver { store: self.store };
+        build_lineage(root, &self.mints, &mut resolver)
+    }
 }
 
 /// Maps every access key minted in the window to the key at the top of its
@@ -158,17 +199,6 @@ pub fn lineage_roots(
             .or_insert_with(|| top.to_string());
     }
     Ok(roots)
-}
-
-fn walk(
-    store: &Store,
-    root: &str,
-    since: Option<Micros>,
-    until: Option<Micros>,
-) -> Result<Vec<NodeDraft>, QueryError> {
-    let mints = load_mints(store, since, until)?;
-    let mut resolver = StoreResolver { store };
-    build_lineage(root, &mints, &mut resolver)
 }
 
 #[derive(Debug, Default)]
