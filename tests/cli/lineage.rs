@@ -503,3 +503,78 @@ fn invictus_follow_covers_each_key_of_the_tree() {
         .collect();
     assert_eq!(per_credential[ATTACKER_KEY], attacker_events.len() as u64);
 }
+
+#[test]
+fn lineage_rows_formats_write_one_row_per_node() {
+    let store = chain_store();
+    let dir = store.scratch("lineage-rows");
+    let jsonl = dir.join("tree.jsonl");
+    let run = store.run(&[
+        "lineage",
+        "--access-key",
+        ALICE,
+        "--format",
+        "jsonl",
+        "-o",
+        jsonl.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    let rows = read_jsonl(&jsonl);
+    let ids: BTreeSet<String> = rows.iter().map(|row| text(&row["access_key_id"])).collect();
+    let expected: BTreeSet<String> = EXPECTED_TREE.iter().map(|row| row.0.to_string()).collect();
+    assert_eq!(ids, expected);
+
+    let csv = dir.join("tree.csv");
+    let run = store.run(&[
+        "lineage",
+        "--access-key",
+        ALICE,
+        "--format",
+        "csv",
+        "-o",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let id_column = headers
+        .iter()
+        .position(|name| name == "access_key_id")
+        .unwrap();
+    let csv_ids: BTreeSet<String> = reader
+        .records()
+        .map(|record| record.unwrap()[id_column].to_string())
+        .collect();
+    assert_eq!(csv_ids, expected);
+}
+
+#[test]
+fn summary_top_and_window_limit_rows() {
+    let run = chain_store().run(&[
+        "summary",
+        "--access-key",
+        ALICE,
+        "--top",
+        "1",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let rows = run.jsonl();
+    assert_eq!(rows[0]["top_calls"], "AssumeRole (4)");
+
+    // Alice's calls up to 10:05 are GetCallerIdentity, GetSessionToken and
+    // the first AssumeRole.
+    let run = chain_store().run(&[
+        "summary",
+        "--access-key",
+        ALICE,
+        "--until",
+        "2024-03-01T10:05:00Z",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.jsonl()[0]["events"], 3);
+}

@@ -639,3 +639,41 @@ fn invalid_s3_url_is_rejected() {
         "a rejected URL must not create the store"
     );
 }
+
+#[test]
+fn client_options_reach_the_server() {
+    let lab = S3Lab::start();
+    let record = serde_json::json!({
+        "eventVersion": "1.09",
+        "eventTime": "2025-01-02T10:00:00Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "ListBuckets",
+        "awsRegion": "eu-west-1",
+        "sourceIPAddress": "203.0.113.9",
+        "eventID": "00000000-0000-4000-8000-0000000000aa",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {"type": "IAMUser", "accessKeyId": "AKIAEXAMPLEOPTION01"}
+    });
+    let document = serde_json::to_vec(&serde_json::json!({ "Records": [record] })).unwrap();
+    let key = "AWSLogs/111122223333/CloudTrail/eu-west-1/2025/01/02/111122223333_CloudTrail_eu-west-1_20250102T1010Z_b.json";
+    lab.put(key, document, None);
+
+    // One fetch at a time, with the bucket's region named explicitly.
+    let store = Store::new();
+    let result = run(lab
+        .command(store.path())
+        .args(["--concurrency", "1", "--bucket-region", "eu-west-1"])
+        .arg(format!("s3://{BUCKET}/")));
+    assert_eq!(result.code, Some(0), "{}", result.stderr);
+    assert_eq!(store.stat("events"), 1);
+
+    // The server checks signatures, so it rejects unsigned requests. The run
+    // reports the error and exits with 2 instead of reporting an empty bucket.
+    let unsigned = Store::new();
+    let result = run(lab
+        .command(unsigned.path())
+        .arg("--no-sign-request")
+        .arg(format!("s3://{BUCKET}/")));
+    assert_eq!(result.code, Some(2), "{}", result.stderr);
+    assert!(result.stderr.contains(BUCKET), "{}", result.stderr);
+}
