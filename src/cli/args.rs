@@ -75,13 +75,13 @@ pub enum Command {
 
     /// Ingest, hunt, follow every implicated key and audit, then write a report.
     ///
-    /// Reads the sources into the store, runs the detections, builds the
+    /// Reads the sources into the store and runs the detections. Builds the
     /// lineage of every long-term key at the root of a high or critical
     /// finding (and of each --access-key), lists what those credentials
-    /// created that is still present, and answers the audit questions. Prints
-    /// a summary and writes report.html, report.md, report.json and the
-    /// timelines of the implicated credentials into the report folder. Exits
-    /// with 2 when a source object failed, else 0.
+    /// created that is still present, and runs the audit. Prints a summary and
+    /// writes report.html, report.md, report.json and the timelines of the
+    /// implicated credentials into the report folder. Exits with 2 when a
+    /// source object failed, else 0.
     Investigate(InvestigateArgs),
 
     /// Print per-credential summaries: who, when, from where, what.
@@ -222,7 +222,7 @@ pub struct InvestigateArgs {
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
 
-    /// Also follow this access key, whatever the detections say. Repeatable.
+    /// Also follow this access key, whatever the detections report. Repeatable.
     #[arg(long = "access-key", value_name = "KEY", value_parser = parse_access_key)]
     pub access_keys: Vec<String>,
 

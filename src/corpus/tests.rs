@@ -571,7 +571,7 @@ fn non_empty_output_is_rejected() {
 }
 
 #[test]
-fn scenario_rotates_the_leaked_key_and_keeps_the_vendor_role() {
+fn scenario_rotation_keeps_vendor_role() {
     let cfg = small_config();
     let dir = tempfile::tempdir().unwrap();
     generate_tree(dir.path(), &cfg).unwrap();
@@ -580,7 +580,7 @@ fn scenario_rotates_the_leaked_key_and_keeps_the_vendor_role() {
     let named =
         |name: &str| -> Vec<&Value> { records.iter().filter(|r| r["eventName"] == name).collect() };
 
-    // The leaked key is deactivated, and nobody uses it afterwards.
+    // The leaked key is deactivated, and no one uses it afterwards.
     let deactivated = named("UpdateAccessKey");
     assert_eq!(deactivated.len(), 1);
     assert_eq!(

@@ -36,7 +36,7 @@ fn export(format: &str, extra: &[&str]) -> std::path::PathBuf {
     path
 }
 
-/// The reference rows: JSON lines on standard output.
+/// Returns the reference rows: JSON lines on standard output.
 fn reference(extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["--access-key", ATTACKER_KEY];
     args.extend_from_slice(extra);
@@ -222,7 +222,7 @@ fn existing_output_keeps_its_permissions() {
 }
 
 #[test]
-fn output_to_a_folder_is_an_error_without_leftovers() {
+fn output_folder_rejected_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("out");
     std::fs::create_dir(&folder).unwrap();

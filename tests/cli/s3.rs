@@ -60,7 +60,7 @@ fn keys_under(dir: &Path) -> BTreeMap<String, PathBuf> {
         .collect()
 }
 
-/// The records of a log file; digest files have none.
+/// Reads the records of a log file. Digest files have none.
 fn file_records(path: &Path, key: &str) -> Vec<Value> {
     if key.contains("/CloudTrail-Digest/") {
         return Vec::new();
@@ -159,7 +159,7 @@ fn pruned_org_listing_reads_only_matching_objects() {
     let region = "us-gov-west-1";
 
     // --since 2025-03-01 --until 2025-03-04 reads the folders of 03-01 to
-    // 03-05: the day after --until holds files delivered after midnight.
+    // 03-05: the day after --until contains files delivered after midnight.
     let kept_days = [
         "2025-03-01",
         "2025-03-02",
@@ -351,7 +351,7 @@ fn gzip_content_encoding_is_decoded_once() {
     );
 }
 
-/// A stable number per key, to spread faults over the objects.
+/// Returns a stable number per key, to spread faults over the objects.
 fn key_hash(key: &str) -> usize {
     key.bytes().map(usize::from).sum()
 }

@@ -4,7 +4,7 @@
 //! The server is `s3s-fs`: it serves a temporary folder (one subfolder per
 //! bucket) and checks SigV4 signatures against the test credentials. The
 //! proxy sits between trailhound and the server, records every request line
-//! and, on a schedule the test chooses, answers 503 SlowDown or 500, resets
+//! and, on a schedule the test chooses, returns 503 SlowDown or 500, resets
 //! the connection, or cuts the response body short.
 
 use std::collections::HashMap;
@@ -48,7 +48,7 @@ pub struct Request {
 }
 
 impl Request {
-    /// The decoded value of a query parameter.
+    /// Returns the decoded value of a query parameter.
     pub fn query(&self, name: &str) -> Option<String> {
         let (_, query) = self.target.split_once('?')?;
         query.split('&').find_map(|pair| {
@@ -57,7 +57,7 @@ impl Request {
         })
     }
 
-    /// The object key of a GetObject request (path-style `/bucket/key`).
+    /// Returns the object key of a GetObject request (path-style `/bucket/key`).
     pub fn object_key(&self) -> Option<String> {
         let path = self.target.split('?').next()?;
         let rest = path.strip_prefix(&format!("/{BUCKET}/"))?;
@@ -172,7 +172,7 @@ impl S3Lab {
         }
     }
 
-    /// The folder that the server serves as the test bucket.
+    /// Returns the folder that the server serves as the test bucket.
     pub fn bucket_dir(&self) -> PathBuf {
         self.root.path().join(BUCKET)
     }
@@ -209,7 +209,7 @@ impl S3Lab {
         });
     }
 
-    /// Replaces the fault schedule and forgets the requests seen so far.
+    /// Replaces the fault schedule and clears the requests recorded so far.
     pub fn set_schedule(
         &self,
         schedule: impl Fn(&str, &str, usize) -> Fault + Send + Sync + 'static,
@@ -223,7 +223,7 @@ impl S3Lab {
         std::mem::take(&mut *self.state.log.lock().unwrap())
     }
 
-    /// A trailhound command isolated from any AWS configuration of the
+    /// Builds a trailhound command isolated from any AWS configuration of the
     /// machine: test credentials, empty config files, no instance metadata,
     /// no proxy, and the endpoint of the proxy.
     pub fn command(&self, store: &Path) -> Command {
@@ -295,7 +295,7 @@ fn copy_tree(source: &Path, target: &Path) {
     }
 }
 
-/// Serves one client connection: one request, answered from the server or
+/// Serves one client connection: one request, forwarded to the server or
 /// with the scheduled fault, then the connection is closed.
 async fn handle(mut client: TcpStream, state: Arc<ProxyState>) {
     let mut head = Vec::new();

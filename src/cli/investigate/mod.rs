@@ -249,10 +249,9 @@ fn write_timelines(
     Ok((csv, timesketch, frame.height() as u64))
 }
 
-/// Builds a file name from the key's letters and digits. Keys come from the
-/// logs and the command line, so nothing else may reach the file system; a
-/// key with other characters gets a hash of its full text, so two keys never
-/// share a file.
+/// Builds a file name from the key's letters and digits, because keys come
+/// from the logs and the command line. A key with other characters gets a
+/// hash of its full text, so two keys never share a file.
 fn safe_file_stem(key: &str) -> String {
     use sha2::Digest;
     let stem: String = key

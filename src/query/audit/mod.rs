@@ -74,7 +74,7 @@ impl PrincipalKind {
     }
 }
 
-/// How administrator access was granted.
+/// Means by which administrator access was granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantKind {

@@ -257,8 +257,8 @@ impl<'a> Walk<'a> {
         found
     }
 
-    /// The credentials one mint event created, each with the session query
-    /// that finds its keys when the event names none.
+    /// Lists the credentials one mint event created, each with the session
+    /// query that finds its keys when the event names none.
     fn children_of(
         &self,
         parent: &NodeDraft,
@@ -465,8 +465,8 @@ fn within(time: Micros, from: Option<Micros>, until: Option<Micros>) -> bool {
     from.is_none_or(|from| time >= from) && until.is_none_or(|until| time <= until)
 }
 
-/// The assumed-role session ARN an AssumeRole call creates, built from the
-/// role ARN and session name it asked for.
+/// Builds the assumed-role session ARN an AssumeRole call creates, from the
+/// role ARN and session name in its request.
 fn assumed_role_arn(mint: &MintEvent) -> Option<String> {
     let role_arn = mint.target_role_arn.as_deref()?;
     let session = mint.role_session_name.as_deref()?;
@@ -486,7 +486,7 @@ fn assumed_role_arn(mint: &MintEvent) -> Option<String> {
     ))
 }
 
-/// The ARN of IAM user `user` in the account and partition of `mint`.
+/// Builds the ARN of IAM user `user` in the account and partition of `mint`.
 fn user_arn(mint: &MintEvent, user: &str) -> Option<String> {
     let partition = mint
         .caller_arn

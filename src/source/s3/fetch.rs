@@ -2,7 +2,7 @@
 //!
 //! The bytes returned are the object as stored. The SDK does not undo a
 //! `Content-Encoding: gzip`, so a gzipped object arrives gzipped whatever its
-//! headers say, and the decoder decompresses it exactly once.
+//! headers state, and the decoder decompresses it exactly once.
 
 use aws_sdk_s3::Client;
 
