@@ -76,8 +76,8 @@ pub enum Command {
     /// Ingest, hunt, follow every implicated key and audit, then write a report.
     ///
     /// Reads the sources into the store and runs the detections. Builds the
-    /// lineage of every long-term key at the root of a high or critical
-    /// finding (and of each --access-key), lists what those credentials
+    /// lineage of every implicated long-term key (and of each --access-key),
+    /// lists what those credentials
     /// created that is still present, and runs the audit. Prints a summary and
     /// writes report.html, report.md, report.json and the timelines of the
     /// implicated credentials into the report folder. Exits with 2 when a

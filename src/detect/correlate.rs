@@ -103,10 +103,7 @@ fn chain_finding(rule: &Rule, key: &str, chain: &[&Finding]) -> Finding {
         .iter()
         .map(|finding| finding.rule_id.clone())
         .collect();
-    let mut summary = format!("{} on {}: {}", rule.title, key, steps.join(" → "));
-    if !reasons.is_empty() {
-        summary.push_str(&format!(" [{}]", reasons.join("; ")));
-    }
+    let summary = format!("{} on {}: {}", rule.title, key, steps.join(" → "));
     Finding {
         rule_id: rule.id.clone(),
         title: rule.title.clone(),
@@ -145,5 +142,10 @@ fn chain_finding(rule: &Rule, key: &str, chain: &[&Finding]) -> Finding {
         automation: chain.iter().all(|finding| finding.automation),
         lowered: severity < rule.severity,
         reasons,
+        event_name: None,
+        client: None,
+        principal_key: None,
+        automation_tool: false,
+        implicated: false,
     }
 }

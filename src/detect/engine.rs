@@ -18,9 +18,11 @@ use super::condition::{OrgContext, json_holds, match_expression, value_text, val
 use super::correlate::correlate;
 use super::event::{EVENT_COLUMNS, Event, events_from_frame};
 use super::finding::Finding;
+use super::habits::{Habits, client_of, principal_key};
 use super::lineage::LineageRoots;
+use super::rotation::{SwitchOffs, apply_rotation};
 use super::rule::{Analysis, KEY_USE_RULE_ID, Match, Rule, RuleSet, Tactic, Threshold, json_root};
-use super::severity::{apply_lineage_raise, event_severity};
+use super::severity::{apply_habits, apply_lineage_raise, apply_new_ip_context, event_severity};
 use crate::query::timeline::time_literal;
 use crate::query::{text_values, time_values};
 use crate::store::scan::{distinct_events, empty_events, scan_events};
@@ -107,17 +109,28 @@ pub fn hunt(
     }
 
     let new_ips = new_source_ips(scan.clone())?;
+    let mut new_ip_rules = BTreeSet::new();
     for rule in rules.rules.iter().filter(|rule| rule.analysis.is_some()) {
         match rule.analysis {
-            Some(Analysis::NewSourceIpForLongTermKey) => findings.extend(
-                new_ips
-                    .iter()
-                    .map(|pair| new_ip_finding(rule, pair, &lineage)),
-            ),
+            Some(Analysis::NewSourceIpForLongTermKey) => {
+                new_ip_rules.insert(rule.id.clone());
+                findings.extend(
+                    new_ips
+                        .iter()
+                        .map(|pair| new_ip_finding(rule, pair, &lineage)),
+                );
+            }
             None => {}
         }
     }
-    super::severity::apply_new_ip_raise(&mut findings, &new_ips);
+
+    // Habits and rotations look at the whole store before the window's end:
+    // what a principal did before `--since` is still its history.
+    let history = scan_events(store, None, options.until)?.unwrap_or_else(empty_events);
+    let habits = Habits::load(history.clone(), &findings)?;
+    apply_habits(&mut findings, &habits);
+    apply_rotation(&mut findings, &SwitchOffs::load(history)?);
+    apply_new_ip_context(&mut findings, &new_ips, &habits, &new_ip_rules);
 
     if rules
         .rules
@@ -138,6 +151,9 @@ pub fn hunt(
     apply_lineage_raise(&mut findings);
 
     findings.retain(|finding| finding.report);
+    for finding in &mut findings {
+        finding.finish_summary();
+    }
     findings.sort_by(|a, b| {
         (a.first_event_time, &a.rule_id, &a.event_ids).cmp(&(
             b.first_event_time,
@@ -250,7 +266,7 @@ fn event_finding(
     lineage: &LineageRoots,
 ) -> Finding {
     let access_key_id = event.text("access_key_id");
-    let (severity, reasons, automation) = event_severity(rule, event, org);
+    let (severity, reasons, automation_tool) = event_severity(rule, event, org);
     let target = event_target(matcher, event);
     let mut finding = Finding {
         rule_id: rule.id.clone(),
@@ -273,15 +289,21 @@ fn event_finding(
         minted_key: event.text("minted_access_key_id"),
         failed: event.failed(),
         report: rule.report,
-        automation,
+        automation: false,
         lowered: severity < rule.severity,
         reasons,
+        event_name: event.text("event_name"),
+        client: Some(client_of(event.column_text("user_agent").unwrap_or(""))),
+        principal_key: principal_key(event),
+        automation_tool,
+        implicated: false,
     };
     finding.summary = event_summary(&finding, event);
     finding
 }
 
-/// Builds the one-line summary: call, caller, target, outcome, severity reasons.
+/// Builds the one-line summary: call, caller, target and outcome; the
+/// severity reasons are added once the severity is final.
 fn event_summary(finding: &Finding, event: &Event) -> String {
     let mut summary = format!(
         "{} by {}",
@@ -296,9 +318,6 @@ fn event_summary(finding: &Finding, event: &Event) -> String {
     }
     if let Some(code) = event.column_text("error_code") {
         summary.push_str(&format!(", failed with {code}"));
-    }
-    if !finding.reasons.is_empty() {
-        summary.push_str(&format!(" [{}]", finding.reasons.join("; ")));
     }
     summary
 }
@@ -412,6 +431,10 @@ pub struct NewIpUse {
     pub principal_arn: Option<String>,
     pub account_id: Option<String>,
     pub region: Option<String>,
+    /// Client of the first event from the address (see [`client_of`]).
+    pub client: String,
+    /// The key's first use from any address.
+    pub key_first_seen: i64,
 }
 
 /// Finds, with one polars group-by over every long-term key event, each
@@ -452,6 +475,10 @@ fn new_source_ips(scan: LazyFrame) -> PolarsResult<Vec<NewIpUse>> {
                 .sort_by([col("event_time")], by_time())
                 .first()
                 .alias("region"),
+            col("user_agent")
+                .sort_by([col("event_time")], by_time())
+                .first()
+                .alias("user_agent"),
         ])
         .with_column(
             col("first_seen")
@@ -473,7 +500,9 @@ fn new_source_ips(scan: LazyFrame) -> PolarsResult<Vec<NewIpUse>> {
     let principals = text("principal_arn")?;
     let accounts = text("account_id")?;
     let regions = text("region")?;
+    let agents = text("user_agent")?;
     let first_seen = time_values(&pairs, "first_seen")?;
+    let key_first_seen = time_values(&pairs, "key_first_seen")?;
     let mut uses = Vec::with_capacity(pairs.height());
     for row in 0..pairs.height() {
         let (Some(key), Some(ip)) = (keys[row].clone(), ips[row].clone()) else {
@@ -487,6 +516,8 @@ fn new_source_ips(scan: LazyFrame) -> PolarsResult<Vec<NewIpUse>> {
             principal_arn: principals[row].clone(),
             account_id: accounts[row].clone(),
             region: regions[row].clone(),
+            client: client_of(agents[row].as_deref().unwrap_or("")),
+            key_first_seen: key_first_seen[row].unwrap_or(0),
         });
     }
     Ok(uses)
@@ -520,6 +551,11 @@ fn new_ip_finding(rule: &Rule, pair: &NewIpUse, lineage: &LineageRoots) -> Findi
         automation: false,
         lowered: false,
         reasons: Vec::new(),
+        event_name: None,
+        client: Some(pair.client.clone()),
+        principal_key: None,
+        automation_tool: false,
+        implicated: false,
     }
 }
 
@@ -605,6 +641,11 @@ fn key_use_findings(
             automation: false,
             lowered: false,
             reasons: Vec::new(),
+            event_name: names[row].clone(),
+            client: None,
+            principal_key: None,
+            automation_tool: false,
+            implicated: false,
         });
     }
     Ok(result)

@@ -18,6 +18,8 @@ pub const EVENT_COLUMNS: &[&str] = &[
     "error_code",
     "identity_type",
     "principal_arn",
+    "principal_id",
+    "identity_account_id",
     "user_name",
     "access_key_id",
     "caller_key_kind",

@@ -43,6 +43,37 @@ pub struct Finding {
     pub lowered: bool,
     /// Reasons for severity changes, in order.
     pub reasons: Vec<String>,
+
+    /// The call of the finding's first event.
+    pub event_name: Option<String>,
+    /// The client of the first event (see [`super::habits::client_of`]).
+    pub client: Option<String>,
+    /// Whose habits the first event counts toward
+    /// (see [`super::habits::principal_key`]).
+    pub principal_key: Option<String>,
+    /// The first event came from an IaC or CI tool, by user agent or
+    /// because CloudFormation made it.
+    pub automation_tool: bool,
+    /// The finding's lineage is implicated (see the lineage raise).
+    pub implicated: bool,
+}
+
+impl Finding {
+    /// Lowers or raises the severity by `change` levels and records why.
+    pub fn shift(&mut self, change: i32, reason: impl std::fmt::Display) {
+        self.severity = self.severity.shifted(change);
+        self.reasons.push(format!("{change:+} {reason}"));
+        if change < 0 {
+            self.lowered = true;
+        }
+    }
+
+    /// Appends the severity reasons to the summary, once every change is made.
+    pub fn finish_summary(&mut self) {
+        if !self.reasons.is_empty() {
+            self.summary = format!("{} [{}]", self.summary, self.reasons.join("; "));
+        }
+    }
 }
 
 /// Output columns of `trailhound hunt`, in order.

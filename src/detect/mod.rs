@@ -6,8 +6,10 @@ pub mod correlate;
 pub mod engine;
 pub mod event;
 pub mod finding;
+pub mod habits;
 pub mod lineage;
 pub mod policy;
+pub mod rotation;
 pub mod rule;
 pub mod severity;
 

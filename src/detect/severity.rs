@@ -4,10 +4,14 @@
 //! Per event, in order: the rule's own `adjust` entries (external or `*`
 //! trust, admin policies, ExternalId or organization conditions, read-only
 //! policies), then -1 for a failed call (the attempt is still evidence),
-//! -2 for an AWS service acting for itself, -1 for an IaC or CI principal.
-//! Then +1 for a finding made with a long-term key from a new source IP, and
-//! last +1 for every finding in an implicated lineage: one with a high or
-//! critical correlation finding, or high findings of two or more rules.
+//! -2 for an AWS service acting for itself. Then, from the principal's own
+//! history, -1 when it acted in its usual way: an IaC or CI tool it uses, or
+//! a call it made with the same client in earlier hours. Then -1 for a key
+//! rotation. Then +1 for a finding made with a long-term key from a new
+//! source IP and a client the key had not used, once the key has 12 hours
+//! of history. Last, +1 for every finding
+//! in an implicated lineage: one with a high or critical correlation
+//! finding, or high findings of two or more rules.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,6 +19,7 @@ use super::condition::{OrgContext, column_holds, json_holds};
 use super::engine::NewIpUse;
 use super::event::Event;
 use super::finding::Finding;
+use super::habits::{Habits, USUAL_MIN_HOURS};
 use super::rule::{Rule, Severity, Tactic};
 
 /// User-agent fragments of infrastructure-as-code and CI tools, compared
@@ -32,8 +37,8 @@ const AUTOMATION_USER_AGENTS: &[&str] = &[
     "atlantis",
 ];
 
-/// Computes an event finding's severity, the reasons for each change, and
-/// whether the automation discount applied.
+/// Computes an event finding's severity from the rule and the event alone,
+/// the reasons for each change, and whether an IaC or CI tool made the call.
 pub fn event_severity(
     rule: &Rule,
     event: &Event,
@@ -63,12 +68,7 @@ pub fn event_severity(
         severity = severity.shifted(-2);
         reasons.push("-2 AWS service acting for itself".to_string());
     }
-    let automation = is_automation(event);
-    if automation {
-        severity = severity.shifted(-1);
-        reasons.push("-1 IaC or CI principal".to_string());
-    }
-    (severity, reasons, automation)
+    (severity, reasons, is_automation(event))
 }
 
 /// True for calls an AWS service makes for itself: `AWSService` identities
@@ -82,9 +82,6 @@ fn is_aws_service(event: &Event) -> bool {
 
 /// True for calls from IaC or CI tools, by user agent or because
 /// CloudFormation made them for a stack.
-///
-/// NOTE: "acting in their usual way" is judged from the tool alone; a CI
-/// principal's history of the same call is not checked yet.
 fn is_automation(event: &Event) -> bool {
     if event.column_text("invoked_by") == Some("cloudformation.amazonaws.com") {
         return true;
@@ -97,42 +94,116 @@ fn is_automation(event: &Event) -> bool {
     })
 }
 
-/// Raises findings made with a long-term key from a source IP that key had
-/// not used before (+1), except the new-IP findings themselves.
-pub fn apply_new_ip_raise(findings: &mut [Finding], new_ips: &[NewIpUse]) {
-    let pairs: HashMap<(&str, &str), i64> = new_ips
-        .iter()
-        .map(|pair| {
-            (
-                (pair.access_key_id.as_str(), pair.source_ip.as_str()),
-                pair.first_seen,
-            )
-        })
-        .collect();
+/// Lowers by one level each event finding whose principal acted in its
+/// usual way. That is an IaC or CI tool it uses (any such tool when it has
+/// no earlier event), or the same call with the same client in at least
+/// [`USUAL_MIN_HOURS`] earlier hours.
+pub fn apply_habits(findings: &mut [Finding], habits: &Habits) {
     for finding in findings.iter_mut() {
-        let Some(key) = finding.access_key_id.as_deref() else {
+        let (Some(principal), Some(client)) =
+            (finding.principal_key.clone(), finding.client.clone())
+        else {
             continue;
         };
-        if !key.starts_with("AKIA") || finding.target.as_deref() == Some(key) {
+        let time = finding.first_event_time;
+        if finding.automation_tool && habits.client_is_usual(&principal, &client, time) {
+            finding.automation = true;
+            finding.shift(-1, "IaC or CI tool of this principal");
             continue;
         }
-        let is_new = finding.source_ips.iter().any(|ip| {
-            pairs
-                .get(&(key, ip.as_str()))
-                .is_some_and(|&first| first <= finding.first_event_time)
-        });
-        if is_new {
-            finding.severity = finding.severity.shifted(1);
-            finding
-                .reasons
-                .push("+1 long-term key from a new source IP".to_string());
+        let Some(name) = finding.event_name.clone() else {
+            continue;
+        };
+        let hours = habits.earlier_call_hours(&principal, &name, &client, time);
+        if hours >= USUAL_MIN_HOURS {
+            finding.shift(
+                -1,
+                format!("usual call: made by this principal with the same client in {hours} earlier hours"),
+            );
         }
     }
 }
 
-/// Raises every finding in an implicated lineage by one level. A lineage is
-/// implicated when it has a high or critical correlation finding, or high or
-/// critical findings from two or more rules.
+/// History a long-term key needs before a new address and client say
+/// anything: people move between home, office, laptop and build hosts in a
+/// working day, so a shorter history does not hold their usual ones yet.
+const KEY_BASELINE: i64 = 12 * 3_600_000_000;
+
+/// Comparison of a long-term key's first use from an address with its history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AddressChange {
+    /// Less than [`KEY_BASELINE`] of history before it.
+    TooLittleHistory,
+    /// From a client the key had used before: the same tool somewhere else.
+    KnownClient,
+    /// From a client the key had not used either.
+    NewClient,
+}
+
+/// Weighs the new source IPs of long-term keys. The finding of a pair (from
+/// one of the `new_ip_rules`) is lowered by one level unless both the
+/// address and the client are new to the key. Such a pair raises every
+/// later finding of the key from that address by one level instead.
+/// A key needs [`KEY_BASELINE`] of history before either is judged.
+pub fn apply_new_ip_context(
+    findings: &mut [Finding],
+    new_ips: &[NewIpUse],
+    habits: &Habits,
+    new_ip_rules: &BTreeSet<String>,
+) {
+    let mut changes: HashMap<(&str, &str), (AddressChange, i64)> = HashMap::new();
+    for pair in new_ips {
+        let change = if pair.first_seen - pair.key_first_seen < KEY_BASELINE {
+            AddressChange::TooLittleHistory
+        } else if habits.key_used_client_before(&pair.access_key_id, &pair.client, pair.first_seen)
+        {
+            AddressChange::KnownClient
+        } else {
+            AddressChange::NewClient
+        };
+        changes.insert(
+            (pair.access_key_id.as_str(), pair.source_ip.as_str()),
+            (change, pair.first_seen),
+        );
+    }
+    for finding in findings.iter_mut() {
+        let Some(key) = finding.access_key_id.clone() else {
+            continue;
+        };
+        if !key.starts_with("AKIA") {
+            continue;
+        }
+        if new_ip_rules.contains(&finding.rule_id) {
+            let ip = finding.source_ips.first().cloned().unwrap_or_default();
+            match changes.get(&(key.as_str(), ip.as_str())) {
+                Some((AddressChange::TooLittleHistory, _)) => finding.shift(
+                    -1,
+                    "less than 12 hours of the key's history to compare with",
+                ),
+                Some((AddressChange::KnownClient, _)) => {
+                    finding.shift(-1, "a client the key had used before")
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let is_new = finding.source_ips.iter().any(|ip| {
+            changes
+                .get(&(key.as_str(), ip.as_str()))
+                .is_some_and(|&(change, first)| {
+                    change == AddressChange::NewClient && first <= finding.first_event_time
+                })
+        });
+        if is_new {
+            finding.shift(1, "long-term key from a new source IP and a new client");
+        }
+    }
+}
+
+/// Marks every finding in an implicated lineage and raises the ones that are
+/// not correlations by one level. A lineage is implicated when it has a high
+/// or critical correlation finding, or high or critical findings from two or
+/// more rules.
 pub fn apply_lineage_raise(findings: &mut [Finding]) {
     let mut high_rules: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut implicated: BTreeSet<String> = BTreeSet::new();
@@ -159,20 +230,15 @@ pub fn apply_lineage_raise(findings: &mut [Finding]) {
             .map(|(root, _)| root),
     );
     for finding in findings.iter_mut() {
-        let Some(root) = &finding.lineage_root_access_key_id else {
+        let Some(root) = finding.lineage_root_access_key_id.clone() else {
             continue;
         };
-        if implicated.contains(root) && finding.tactic != Tactic::Correlation {
-            finding.severity = finding.severity.shifted(1);
-            finding
-                .reasons
-                .push(format!("+1 lineage of {root} implicated"));
-            if let Some(start) = finding.summary.find(" [") {
-                finding.summary.truncate(start);
-            }
-            finding
-                .summary
-                .push_str(&format!(" [{}]", finding.reasons.join("; ")));
+        if !implicated.contains(&root) {
+            continue;
+        }
+        finding.implicated = true;
+        if finding.tactic != Tactic::Correlation {
+            finding.shift(1, format!("lineage of {root} implicated"));
         }
     }
 }

@@ -11,6 +11,7 @@ mod crash;
 mod duplicates;
 mod exit_codes;
 mod exports;
+mod habits;
 mod hunt;
 mod idempotence;
 mod investigate;

@@ -1,5 +1,5 @@
 //! The hunt part of the investigation: findings grouped by lineage root,
-//! and the long-term keys that high or critical findings implicate.
+//! and the long-term keys the hunt implicates.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,8 +35,8 @@ pub struct HuntResult {
     pub findings: Value,
     /// One section per lineage root, the root's own first.
     pub groups: Vec<Section>,
-    /// Long-term keys at the root of a high or critical finding, each with
-    /// the reasons.
+    /// Implicated long-term keys, each with the titles of its high and
+    /// critical findings.
     pub implicating: BTreeMap<String, Vec<String>>,
     /// Per implicated key: (critical findings, high findings), for ranking.
     pub weight: BTreeMap<String, (usize, usize)>,
@@ -79,6 +79,15 @@ pub fn run_hunt(
     let mut by_root: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
     let mut implicating: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut weight: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    // A key is implicated when the hunt implicated its lineage (a high
+    // correlation, or high findings of two rules) or when one of its findings
+    // is critical. One high finding alone, such as an admin attaching an
+    // admin policy, is listed but does not make its key a suspect.
+    let suspects: BTreeSet<String> = findings
+        .iter()
+        .filter(|finding| finding.implicated || finding.severity == Severity::Critical)
+        .filter_map(lineage_root)
+        .collect();
     for finding in &findings {
         let root = lineage_root(finding);
         by_root
@@ -86,7 +95,7 @@ pub fn run_hunt(
             .or_default()
             .push(finding);
         if finding.severity >= Severity::High
-            && let Some(root) = root.filter(|key| key.starts_with("AKIA"))
+            && let Some(root) = root.filter(|key| key.starts_with("AKIA") && suspects.contains(key))
         {
             let reason = format!("{} {}", finding.rule_id, finding.title);
             let counts = weight.entry(root.clone()).or_default();

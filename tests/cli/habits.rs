@@ -1,0 +1,204 @@
+//! The severity model's history checks through the real binary, on
+//! `tests/fixtures/habits`. The expected severities are worked out by hand
+//! from the fixture's script and the documented model, not taken from a run.
+
+use serde_json::Value;
+
+use crate::common::*;
+
+const CI_KEY: &str = "AKIAHABITSCIBOT00001";
+
+fn habits_findings() -> Vec<Value> {
+    let store = Store::new();
+    store.ingest_ok(&[fixture("habits")]);
+    let run = store.run(&["hunt", "--format", "jsonl", "--min-severity", "info"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    run.jsonl()
+}
+
+/// Findings of `rule`, as (hour of the first event, severity, summary).
+fn of_rule(findings: &[Value], rule: &str) -> Vec<(u32, String, String)> {
+    let mut rows: Vec<(u32, String, String)> = findings
+        .iter()
+        .filter(|finding| finding["rule_id"] == rule)
+        .map(|finding| {
+            let time = finding["first_event_time"].as_str().unwrap();
+            (
+                time[11..13].parse().unwrap(),
+                finding["severity"].as_str().unwrap().to_string(),
+                finding["summary"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn severities(rows: &[(u32, String, String)]) -> Vec<(u32, &str)> {
+    rows.iter()
+        .map(|(hour, severity, _)| (*hour, severity.as_str()))
+        .collect()
+}
+
+#[test]
+fn p11_lowered_after_two_usual_hours() {
+    let findings = habits_findings();
+    let code = of_rule(&findings, "P11");
+    // P11 is medium. Hours 0 and 1 have fewer than two earlier hours of the
+    // same call and client. Hours 2–5 and 13 have two or more, because the
+    // two aws-cli versions are one client. Hour 14 is the Kali client, new to
+    // the key and from a new address after 14 hours of history: +1.
+    assert_eq!(
+        severities(&code),
+        vec![
+            (0, "medium"),
+            (1, "medium"),
+            (2, "low"),
+            (3, "low"),
+            (4, "low"),
+            (5, "low"),
+            (13, "low"),
+            (14, "high"),
+        ]
+    );
+    assert!(code[2].2.contains("usual call"), "{}", code[2].2);
+    assert!(code[2].2.contains("2 earlier hours"), "{}", code[2].2);
+    assert!(code[6].2.contains("6 earlier hours"), "{}", code[6].2);
+    assert!(
+        code[7].2.contains("new source IP and a new client"),
+        "{}",
+        code[7].2
+    );
+}
+
+#[test]
+fn cp09_weighed_by_history_and_client() {
+    let findings = habits_findings();
+    let pairs = of_rule(&findings, "CP09");
+    // The key's first address (hour 0) is no finding. Hours 1–5: under 12
+    // hours of history, lowered. Hour 13: the runner's client, lowered.
+    // Hour 14: new address and new client, at the rule's own medium.
+    assert_eq!(
+        severities(&pairs),
+        vec![
+            (1, "low"),
+            (2, "low"),
+            (3, "low"),
+            (4, "low"),
+            (5, "low"),
+            (13, "low"),
+            (14, "medium"),
+        ]
+    );
+    assert!(pairs[0].2.contains("less than 12 hours"), "{}", pairs[0].2);
+    assert!(
+        pairs[5].2.contains("a client the key had used before"),
+        "{}",
+        pairs[5].2
+    );
+    for finding in findings
+        .iter()
+        .filter(|finding| finding["rule_id"] == "CP09")
+    {
+        assert_eq!(finding["access_key_id"], CI_KEY);
+    }
+}
+
+#[test]
+fn iac_discount_needs_known_tool() {
+    let findings = habits_findings();
+    let attach: Vec<&Value> = findings
+        .iter()
+        .filter(|finding| finding["rule_id"] == "PE01")
+        .collect();
+    assert_eq!(attach.len(), 2);
+    // tf-runner's first event is the Terraform call, so no history
+    // contradicts the tool and PE01 (high) drops to medium.
+    let pipeline = attach
+        .iter()
+        .find(|finding| finding["target"] == "app-exec")
+        .unwrap();
+    assert_eq!(pipeline["severity"], "medium");
+    assert!(
+        pipeline["summary"]
+            .as_str()
+            .unwrap()
+            .contains("IaC or CI tool of this principal")
+    );
+    // ops-user had only used aws-cli on macOS before its Terraform call.
+    let human = attach
+        .iter()
+        .find(|finding| finding["target"] == "batch-exec")
+        .unwrap();
+    assert_eq!(human["severity"], "high");
+    assert!(!human["summary"].as_str().unwrap().contains("IaC"));
+}
+
+#[test]
+fn rotation_lowers_key_and_chain() {
+    let findings = habits_findings();
+    let created: Vec<&Value> = findings
+        .iter()
+        .filter(|finding| finding["rule_id"] == "P02")
+        .collect();
+    assert_eq!(created.len(), 2);
+    // admin-ann switches report-bot's old key off 10 minutes later: P02
+    // (high) and the C03 chain that starts at it (high) are both medium.
+    let rotation = created
+        .iter()
+        .find(|finding| finding["target"] == "report-bot")
+        .unwrap();
+    assert_eq!(rotation["severity"], "medium");
+
+    assert!(
+        rotation["summary"].as_str().unwrap().contains(
+            "key rotation: report-bot's key AKIAHABITSREPORT0001 switched off 10 min later"
+        )
+    );
+    // admin-bob's key for backup-svc rotates nothing: C03 stays high, which
+    // implicates bob's lineage and raises P02 to critical.
+    let added = created
+        .iter()
+        .find(|finding| finding["target"] == "backup-svc")
+        .unwrap();
+    assert_eq!(added["severity"], "critical");
+
+    let chains: Vec<(&str, &str)> = findings
+        .iter()
+        .filter(|finding| finding["rule_id"] == "C03")
+        .map(|finding| {
+            (
+                finding["lineage_root_access_key_id"].as_str().unwrap(),
+                finding["severity"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        chains.contains(&("AKIAHABITSADMINANN01", "medium")),
+        "{chains:?}"
+    );
+    assert!(
+        chains.contains(&("AKIAHABITSADMINBOB01", "high")),
+        "{chains:?}"
+    );
+}
+
+#[test]
+fn external_id_keeps_vendor_below_high() {
+    let findings = habits_findings();
+    let outside = of_rule(&findings, "CP02-EXTERNAL");
+    // CP02-EXTERNAL is high. The vendor passes an ExternalId (-1) and from
+    // hour 2 on has two earlier hours of the same call (-1 more). The
+    // account with no ExternalId stays high.
+    assert_eq!(
+        severities(&outside),
+        vec![
+            (0, "medium"),
+            (1, "medium"),
+            (2, "low"),
+            (3, "low"),
+            (4, "low"),
+            (8, "high"),
+        ]
+    );
+}
