@@ -78,9 +78,11 @@ pub fn hunt(
         .reduce(|all, next| all.or(next))
     {
         let columns: Vec<Expr> = EVENT_COLUMNS.iter().map(|name| col(*name)).collect();
-        let candidates = distinct_events(scan.clone().filter(union))
+        let mut candidates = distinct_events(scan.clone().filter(union))
             .select(columns)
             .collect()?;
+        // One chunk per column, so events find their row in constant time.
+        candidates.rechunk_mut_par();
         let events = events_from_frame(&candidates)?;
         for (rule, matcher) in &matchers {
             let rows = rule_rows(&candidates, matcher)?;

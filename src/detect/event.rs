@@ -1,7 +1,8 @@
 //! The events a hunt looks at closely: rows that passed some rule's column
-//! filter, copied out of polars with their JSON blobs parsed on first use.
+//! filter, read in place from the polars frame, with their JSON blobs
+//! parsed on first use.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use polars::prelude::*;
 use serde_json::Value;
@@ -40,13 +41,15 @@ pub const EVENT_COLUMNS: &[&str] = &[
     "user_identity",
 ];
 
-/// One candidate event.
-#[derive(Debug, Default)]
+/// One candidate event: a row of the candidate frame, read in place.
+#[derive(Debug)]
 pub struct Event {
     /// UTC microseconds.
     pub event_time: i64,
-    /// Text of every [`EVENT_COLUMNS`] entry but `event_time`, in that order.
-    texts: Vec<Option<String>>,
+    /// Every [`EVENT_COLUMNS`] entry but `event_time` as text, shared by all
+    /// events of one frame, so no cell is copied.
+    columns: Arc<Vec<StringChunked>>,
+    row: usize,
     parsed: [OnceLock<Option<Value>>; 4],
     pub recipient_account_id: Option<String>,
 }
@@ -66,7 +69,7 @@ impl Event {
         if index == 0 {
             return None;
         }
-        self.texts[index - 1].as_deref()
+        self.columns[index - 1].get(self.row)
     }
 
     /// Shorthand for [`column_text`](Self::column_text) as an owned string.
@@ -93,34 +96,38 @@ impl Event {
     }
 }
 
-/// Copies a frame with [`EVENT_COLUMNS`] into events.
+/// Makes one event per row of a frame with [`EVENT_COLUMNS`]; the events
+/// read the frame's text columns in place.
 pub fn events_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Event>> {
-    let height = frame.height();
     let times = frame
         .column("event_time")?
         .as_materialized_series()
         .datetime()?
         .physical()
         .clone();
-    let mut events: Vec<Event> = (0..height)
-        .map(|row| Event {
-            event_time: times.get(row).unwrap_or(0),
-            texts: Vec::with_capacity(EVENT_COLUMNS.len() - 1),
-            ..Event::default()
-        })
-        .collect();
+    let mut columns = Vec::with_capacity(EVENT_COLUMNS.len() - 1);
     for name in &EVENT_COLUMNS[1..] {
         let series = frame
             .column(name)?
             .as_materialized_series()
             .cast(&DataType::String)?;
-        let values = series.str()?;
-        for (event, value) in events.iter_mut().zip(values.iter()) {
-            event.texts.push(value.map(str::to_string));
-        }
+        columns.push(series.str()?.clone());
     }
-    for event in &mut events {
-        event.recipient_account_id = event.text("recipient_account_id");
-    }
+    let columns = Arc::new(columns);
+    let accounts = EVENT_COLUMNS
+        .iter()
+        .position(|name| *name == "recipient_account_id")
+        .map(|index| &columns[index - 1]);
+    let events = (0..frame.height())
+        .map(|row| Event {
+            event_time: times.get(row).unwrap_or(0),
+            columns: Arc::clone(&columns),
+            row,
+            parsed: Default::default(),
+            recipient_account_id: accounts
+                .and_then(|column| column.get(row))
+                .map(str::to_string),
+        })
+        .collect();
     Ok(events)
 }
