@@ -43,7 +43,9 @@ measure() {
   local log
   log="$(mktemp)"
   /usr/bin/time -f '%e %M' -o "$log" "$@" > /dev/null 2>&1 || true
-  cat "$log"
+  # time(1) writes a status line first when the command exits non-zero, as
+  # a timeline with no match does, so the figures are on the last line.
+  tail -n 1 "$log"
   rm -f "$log"
 }
 

@@ -288,7 +288,7 @@ pub struct IngestArgs {
     pub paths: Vec<String>,
 
     #[command(flatten)]
-    pub window: TimeWindowArgs,
+    pub window: ObjectWindowArgs,
 
     /// Only this account's folders (12 digits). Repeatable.
     #[arg(long = "account", value_name = "ID", value_parser = parse_account)]
@@ -396,6 +396,20 @@ impl OutputArgs {
             path: self.output.clone(),
         }
     }
+}
+
+/// The day folders `ingest` reads, by the date in the CloudTrail layout.
+#[derive(Debug, Args)]
+pub struct ObjectWindowArgs {
+    /// Only day folders from this day on (RFC 3339 or a date). Every event
+    /// of a file read is stored, including a few from the evening before.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only day folders up to the day after this time (RFC 3339 or a date),
+    /// because files arrive minutes after their events.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
 }
 
 /// A time window shared by the query commands.

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::args::{Cli, IngestArgs, S3Args};
+use super::args::{Cli, IngestArgs, S3Args, TimeWindowArgs};
 use super::timeline::resolve_window;
 use crate::exit::Outcome;
 use crate::ingest::{IngestOptions, Reporter, ingest};
@@ -24,7 +24,10 @@ pub(super) fn s3_settings(args: &S3Args) -> S3Settings {
 }
 
 pub fn run(cli: &Cli, args: &IngestArgs) -> anyhow::Result<Outcome> {
-    let (since, until) = resolve_window(&args.window)?;
+    let (since, until) = resolve_window(&TimeWindowArgs {
+        since: args.window.since.clone(),
+        until: args.window.until.clone(),
+    })?;
     for path in &args.paths {
         if is_s3_url(path) {
             S3Url::parse(path).map_err(|reason| anyhow::anyhow!(reason))?;

@@ -2,7 +2,7 @@
 //! expressions, JSON-path conditions run on the parsed blobs of the rows
 //! those expressions let through.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use polars::prelude::*;
 use serde_json::Value;
@@ -16,6 +16,29 @@ use super::rule::{ColumnCondition, JsonCondition, Match, Outcome, ValueTest, jso
 #[derive(Debug, Clone, Default)]
 pub struct OrgContext {
     pub accounts: BTreeSet<String>,
+    /// Administrator grants to groups, by (account, group name).
+    pub admin_groups: HashMap<(String, String), Vec<GrantSpan>>,
+}
+
+/// When an administrator grant began and, if a later event took it away,
+/// when it ended (UTC microseconds).
+pub type GrantSpan = (i64, Option<i64>);
+
+impl OrgContext {
+    /// True when a grant made `group` of `account` an administrator group at
+    /// `time`.
+    fn group_is_admin_at(&self, account: Option<&str>, group: &str, time: i64) -> bool {
+        let Some(account) = account else {
+            return false;
+        };
+        self.admin_groups
+            .get(&(account.to_string(), group.to_string()))
+            .is_some_and(|grants| {
+                grants
+                    .iter()
+                    .any(|&(start, end)| start < time && end.is_none_or(|end| end > time))
+            })
+    }
 }
 
 /// Builds the polars predicate of a rule's column part: event source,
@@ -309,6 +332,10 @@ fn value_test(test: ValueTest, value: &Value, text: &str, event: &Event, org: &O
             text.starts_with("arn:") && is_foreign(policy::principal_account(text), owner, org)
         }
         ValueTest::AnyAddress => text == "0.0.0.0/0" || text == "::/0",
+        ValueTest::AdminGroup => {
+            text.to_ascii_lowercase().contains("admin")
+                || org.group_is_admin_at(owner, text, event.event_time)
+        }
     }
 }
 

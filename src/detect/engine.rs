@@ -14,7 +14,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use polars::prelude::*;
 
-use super::condition::{OrgContext, json_holds, match_expression, value_text, values_at};
+use super::condition::{
+    GrantSpan, OrgContext, json_holds, match_expression, value_text, values_at,
+};
 use super::correlate::correlate;
 use super::event::{EVENT_COLUMNS, Event, events_from_frame};
 use super::finding::Finding;
@@ -23,6 +25,7 @@ use super::lineage::LineageRoots;
 use super::rotation::{SwitchOffs, apply_rotation};
 use super::rule::{Analysis, KEY_USE_RULE_ID, Match, Rule, RuleSet, Tactic, Threshold, json_root};
 use super::severity::{apply_habits, apply_lineage_raise, apply_new_ip_context, event_severity};
+use crate::query::audit::{AuditOptions, group_admin_grants};
 use crate::query::timeline::time_literal;
 use crate::query::{text_values, time_values};
 use crate::store::scan::{distinct_events, empty_events, scan_events};
@@ -50,21 +53,26 @@ pub enum HuntError {
 }
 
 /// Runs every rule and returns the reportable findings sorted by time.
+///
+/// The rules run over the whole store up to `until`, because what happened
+/// before `since` is the history the severity model compares with (earlier
+/// findings, addresses and clients, key rotations). Findings that ended
+/// before `since` are dropped at the end.
 pub fn hunt(
     store: &Store,
     rules: &RuleSet,
     options: &HuntOptions,
 ) -> Result<Vec<Finding>, HuntError> {
-    let scan = windowed_scan(store, options)?;
-    let org = match &options.org_accounts {
-        Some(accounts) => OrgContext {
-            accounts: accounts.clone(),
-        },
-        None => OrgContext {
-            accounts: accounts_in_store(scan.clone())?,
-        },
+    let scan = history_scan(store, options.until)?;
+    let accounts = match &options.org_accounts {
+        Some(accounts) => accounts.clone(),
+        None => accounts_in_store(scan.clone())?,
     };
-    let lineage = LineageRoots::from_store(store, options.since, options.until)?;
+    let org = OrgContext {
+        accounts,
+        admin_groups: admin_groups(store, options.until)?,
+    };
+    let lineage = LineageRoots::from_store(store, None, options.until)?;
 
     let matchers: Vec<(&Rule, &Match)> = rules
         .rules
@@ -126,12 +134,9 @@ pub fn hunt(
         }
     }
 
-    // Habits and rotations look at the whole store before the window's end:
-    // what a principal did before `--since` is still its history.
-    let history = scan_events(store, None, options.until)?.unwrap_or_else(empty_events);
-    let habits = Habits::load(history.clone(), &findings)?;
+    let habits = Habits::load(scan.clone(), &findings)?;
     apply_habits(&mut findings, &habits);
-    apply_rotation(&mut findings, &SwitchOffs::load(history)?);
+    apply_rotation(&mut findings, &SwitchOffs::load(scan.clone())?);
     apply_new_ip_context(&mut findings, &new_ips, &habits, &new_ip_rules);
 
     if rules
@@ -152,7 +157,12 @@ pub fn hunt(
     findings.extend(correlated);
     apply_lineage_raise(&mut findings);
 
-    findings.retain(|finding| finding.report);
+    findings.retain(|finding| {
+        finding.report
+            && options
+                .since
+                .is_none_or(|since| finding.last_event_time >= since)
+    });
     for finding in &mut findings {
         finding.finish_summary();
     }
@@ -166,16 +176,33 @@ pub fn hunt(
     Ok(findings)
 }
 
-/// Builds a lazy scan of the store's events inside the time window.
-fn windowed_scan(store: &Store, options: &HuntOptions) -> Result<LazyFrame, HuntError> {
-    let mut scan = scan_events(store, options.since, options.until)?.unwrap_or_else(empty_events);
-    if let Some(since) = options.since {
-        scan = scan.filter(col("event_time").gt_eq(time_literal(since)));
-    }
-    if let Some(until) = options.until {
+/// Builds a lazy scan of the store's events up to `until`.
+fn history_scan(store: &Store, until: Option<Micros>) -> Result<LazyFrame, HuntError> {
+    let mut scan = scan_events(store, None, until)?.unwrap_or_else(empty_events);
+    if let Some(until) = until {
         scan = scan.filter(col("event_time").lt_eq(time_literal(until)));
     }
     Ok(scan)
+}
+
+/// Reads the administrator grants to groups from the whole store up to
+/// `until`, because a group made administrator before `--since` still is.
+fn admin_groups(
+    store: &Store,
+    until: Option<Micros>,
+) -> Result<HashMap<(String, String), Vec<GrantSpan>>, HuntError> {
+    let options = AuditOptions {
+        until,
+        ..AuditOptions::default()
+    };
+    let mut groups: HashMap<(String, String), Vec<GrantSpan>> = HashMap::new();
+    for grant in group_admin_grants(store, &options)? {
+        groups
+            .entry((grant.account_id, grant.principal_name))
+            .or_default()
+            .push((grant.time, grant.removed.map(|removal| removal.time)));
+    }
+    Ok(groups)
 }
 
 fn accounts_in_store(scan: LazyFrame) -> PolarsResult<BTreeSet<String>> {
@@ -310,10 +337,7 @@ fn event_summary(finding: &Finding, event: &Event) -> String {
     let mut summary = format!(
         "{} by {}",
         event.column_text("event_name").unwrap_or("?"),
-        finding
-            .principal_arn
-            .as_deref()
-            .unwrap_or("unknown principal")
+        caller_name(finding, event)
     );
     if let Some(target) = &finding.target {
         summary.push_str(&format!(" on {target}"));
@@ -322,6 +346,23 @@ fn event_summary(finding: &Finding, event: &Event) -> String {
         summary.push_str(&format!(", failed with {code}"));
     }
     summary
+}
+
+/// Names the caller: its ARN, else its principal id and account (an outside
+/// account's caller in the role owner's copy of an event).
+fn caller_name(finding: &Finding, event: &Event) -> String {
+    if let Some(arn) = &finding.principal_arn {
+        return arn.clone();
+    }
+    match (
+        event.column_text("principal_id"),
+        event.column_text("identity_account_id"),
+    ) {
+        (Some(id), Some(account)) => format!("{id} of account {account}"),
+        (Some(id), None) => id.to_string(),
+        (None, Some(account)) => format!("account {account}"),
+        (None, None) => "unknown principal".to_string(),
+    }
 }
 
 /// Groups matched events and reports each run of at least `min` events (or
@@ -411,10 +452,7 @@ fn run_finding(
         "{} {} calls by {} within {} min ({} failed)",
         run.len(),
         run[0].column_text("event_name").unwrap_or("?"),
-        finding
-            .principal_arn
-            .as_deref()
-            .unwrap_or("unknown principal"),
+        caller_name(&finding, run[0]),
         rule.threshold
             .as_ref()
             .map_or(0, |threshold| threshold.window_minutes),

@@ -6,10 +6,19 @@
 //! removed: `aws-cli/2.17.18 … os/linux#6.5.0-1025-azure … md/command#s3.ls`
 //! and `aws-cli/2.22.4 … os/linux#6.5.0-1025-azure` are the same client, while
 //! the same CLI on another operating system, or with `md/distrib#kali`, is
-//! another. A *principal* is an IAM user, root, a role (every session of a
-//! role shares its habits, since Lambda, EC2 and ECS sessions are named per
-//! function, instance or task), an Identity Center session (per person), or
-//! an outside principal's id (`AROA…:session`, unique across accounts).
+//! another.
+//!
+//! A *principal* is an IAM user, root, or a role. Every session of a role
+//! shares its habits, since Lambda, EC2 and ECS name sessions per function,
+//! instance or task. An Identity Center session is its own principal (one
+//! person). An outside caller is its principal id without the session name
+//! it chose (`AROA…`, unique across accounts).
+//!
+//! A client is *trusted* for a principal or key when it was adopted in the
+//! first [`ESTABLISHED`] of their history in the store (their baseline), or
+//! has been in use for [`ESTABLISHED`] since. Findings count as usual when
+//! the same kind came before, spread over distinct hours. So an intruder's
+//! own first calls make neither their client nor their moves usual.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -22,11 +31,15 @@ use crate::query::{text_values, time_values};
 /// User-agent tokens that change from call to call of the same tool.
 const PER_CALL_TOKENS: &[&str] = &["api/", "md/command#", "m/"];
 
-/// Microseconds in an hour, the unit habits are counted in.
+/// Microseconds in an hour.
 const HOUR: i64 = 3_600_000_000;
 
-/// Distinct earlier hours in which a principal must have made the same call
-/// with the same client for the call to count as its usual one.
+/// How long before an event a client must have been in use to be part of
+/// its principal's or key's history: people move between home, office,
+/// laptop and build hosts in a working day.
+pub const ESTABLISHED: i64 = 12 * HOUR;
+
+/// Earlier findings, at least an hour apart, that make a finding usual.
 pub const USUAL_MIN_HOURS: usize = 2;
 
 /// Returns the client a user agent names: its tokens without the per-call
@@ -61,10 +74,12 @@ pub fn principal_key(event: &Event) -> Option<String> {
     if let Some(arn) = arn {
         return Some(arn.to_string());
     }
-    event.text("principal_id")
+    event
+        .column_text("principal_id")
+        .map(|id| id.split(':').next().unwrap_or(id).to_string())
 }
 
-/// The polars form of [`principal_key`], for the store scan.
+/// Computes [`principal_key`] as a polars expression, for the store scan.
 fn principal_key_expr() -> Expr {
     let per_role = col("identity_type")
         .eq(lit("AssumedRole"))
@@ -78,39 +93,33 @@ fn principal_key_expr() -> Expr {
         .and(col("session_issuer_arn").is_not_null());
     when(per_role)
         .then(col("session_issuer_arn"))
-        .otherwise(coalesce(&[col("principal_arn"), col("principal_id")]))
+        .otherwise(coalesce(&[
+            col("principal_arn"),
+            col("principal_id")
+                .str()
+                .replace(lit(":.*$"), lit(""), false),
+        ]))
         .alias("principal_key")
 }
 
 /// Earlier behaviour of the principals and keys that findings name.
 #[derive(Debug, Default)]
 pub struct Habits {
-    /// (principal, event name, client) → the distinct hours of successful
-    /// calls, ascending.
-    call_hours: HashMap<(String, String, String), Vec<i64>>,
-    /// (principal, client) → the principal's first use of the client.
-    principal_clients: HashMap<(String, String), i64>,
-    /// Principal → its first event.
-    principal_first: HashMap<String, i64>,
+    /// Principal → its clients, each with its first use.
+    principal_clients: HashMap<String, HashMap<String, i64>>,
+    /// IAM users and roles created in the store: (account, `user/NAME` or
+    /// `role/NAME`) → the creation time.
+    created: HashMap<(String, String), i64>,
     /// (long-term key, client) → the key's first use of the client.
     key_clients: HashMap<(String, String), i64>,
 }
 
 impl Habits {
-    /// Reads the history the findings need with three filtered group-bys
-    /// over `scan`. They give the hours of each finding's call by its
-    /// principal, the clients of principals whose finding came from an IaC or
-    /// CI tool, and the clients of long-term keys.
+    /// Reads the history the findings need with three filtered scans of
+    /// `scan`: the clients of principals whose finding came from an IaC or
+    /// CI tool, the clients of long-term keys, and the users and roles
+    /// created in the store.
     pub fn load(scan: LazyFrame, findings: &[Finding]) -> PolarsResult<Habits> {
-        let calls: BTreeSet<(&str, &str)> = findings
-            .iter()
-            .filter_map(|finding| {
-                Some((
-                    finding.principal_key.as_deref()?,
-                    finding.event_name.as_deref()?,
-                ))
-            })
-            .collect();
         let automated: BTreeSet<&str> = findings
             .iter()
             .filter(|finding| finding.automation_tool)
@@ -122,9 +131,7 @@ impl Habits {
             .filter(|key| key.starts_with("AKIA"))
             .collect();
         let mut habits = Habits::default();
-        if !calls.is_empty() {
-            habits.read_call_hours(scan.clone(), &calls)?;
-        }
+        habits.read_created(scan.clone())?;
         if !automated.is_empty() {
             habits.read_principal_clients(principal_rows(scan.clone(), &automated))?;
         }
@@ -134,62 +141,49 @@ impl Habits {
         Ok(habits)
     }
 
-    fn read_call_hours(
-        &mut self,
-        scan: LazyFrame,
-        calls: &BTreeSet<(&str, &str)>,
-    ) -> PolarsResult<()> {
-        let names: BTreeSet<&str> = calls.iter().map(|(_, name)| *name).collect();
-        let principals: BTreeSet<&str> = calls.iter().map(|(principal, _)| *principal).collect();
-
-        // The event-name filter is cheap and leaves few rows, so it runs first.
-        let scan = scan.filter(one_of("event_name", &names).and(col("error_code").is_null()));
-        let frame = principal_rows(scan, &principals)
-            .select([
-                col("principal_key"),
-                col("event_name"),
-                col("user_agent"),
-                col("event_time").dt().truncate(lit("1h")).alias("hour"),
-            ])
-            .unique(None, UniqueKeepStrategy::First)
-            .collect()?;
-        let principal_column = text_values(&frame, "principal_key")?;
-        let names = text_values(&frame, "event_name")?;
-        let agents = text_values(&frame, "user_agent")?;
-        let hours = time_values(&frame, "hour")?;
-        let mut clients: HashMap<&str, String> = HashMap::new();
-        for row in 0..frame.height() {
-            let (Some(principal), Some(name), Some(hour)) = (
-                principal_column[row].as_deref(),
-                names[row].as_deref(),
-                hours[row],
-            ) else {
-                continue;
-            };
-            if !calls.contains(&(principal, name)) {
-                continue;
-            }
-            let agent = agents[row].as_deref().unwrap_or("");
-            let client = clients
-                .entry(agent)
-                .or_insert_with(|| client_of(agent))
-                .clone();
-            self.call_hours
-                .entry((principal.to_string(), name.to_string(), client))
-                .or_default()
-                .push(hour / HOUR);
-        }
-        for hours in self.call_hours.values_mut() {
-            hours.sort_unstable();
-            hours.dedup();
+    fn read_principal_clients(&mut self, scan: LazyFrame) -> PolarsResult<()> {
+        for (principal, client, first) in first_client_uses(scan, "principal_key")? {
+            keep_earliest(
+                self.principal_clients.entry(principal).or_default(),
+                client,
+                first,
+            );
         }
         Ok(())
     }
 
-    fn read_principal_clients(&mut self, scan: LazyFrame) -> PolarsResult<()> {
-        for (principal, client, first) in first_client_uses(scan, "principal_key")? {
-            keep_earliest(&mut self.principal_first, principal.clone(), first);
-            keep_earliest(&mut self.principal_clients, (principal, client), first);
+    fn read_created(&mut self, scan: LazyFrame) -> PolarsResult<()> {
+        let frame = scan
+            .filter(
+                col("event_source")
+                    .eq(lit("iam.amazonaws.com"))
+                    .and(
+                        col("event_name")
+                            .eq(lit("CreateUser"))
+                            .or(col("event_name").eq(lit("CreateRole"))),
+                    )
+                    .and(col("error_code").is_null()),
+            )
+            .select([
+                col("event_time"),
+                col("recipient_account_id"),
+                col("target_user_name"),
+                col("target_role_name"),
+            ])
+            .collect()?;
+        let times = time_values(&frame, "event_time")?;
+        let accounts = text_values(&frame, "recipient_account_id")?;
+        let users = text_values(&frame, "target_user_name")?;
+        let roles = text_values(&frame, "target_role_name")?;
+        for row in 0..frame.height() {
+            let name = match (&users[row], &roles[row]) {
+                (Some(user), _) => format!("user/{user}"),
+                (None, Some(role)) => format!("role/{role}"),
+                (None, None) => continue,
+            };
+            if let (Some(account), Some(time)) = (accounts[row].clone(), times[row]) {
+                keep_earliest(&mut self.created, (account, name), time);
+            }
         }
         Ok(())
     }
@@ -201,46 +195,89 @@ impl Habits {
         Ok(())
     }
 
-    /// Counts the distinct hours before `time`'s hour in which `principal`
-    /// made the call `event_name` with `client` and it succeeded.
-    pub fn earlier_call_hours(
-        &self,
-        principal: &str,
-        event_name: &str,
-        client: &str,
-        time: i64,
-    ) -> usize {
-        let key = (
-            principal.to_string(),
-            event_name.to_string(),
-            client.to_string(),
-        );
-        self.call_hours
-            .get(&key)
-            .map_or(0, |hours| hours.partition_point(|&hour| hour < time / HOUR))
-    }
-
-    /// True when `principal` used `client` before `time`, or had no event at
-    /// all before `time`, so no history contradicts the client. Only
-    /// principals of findings from IaC or CI tools are loaded.
+    /// True when `client` is trusted for `principal` at `time` (see the
+    /// module header). A principal created in the store has no baseline, so
+    /// only a client in use for [`ESTABLISHED`] counts. Only principals of
+    /// findings from IaC or CI tools are loaded.
     pub fn client_is_usual(&self, principal: &str, client: &str, time: i64) -> bool {
-        let no_history = self
-            .principal_first
-            .get(principal)
-            .is_none_or(|&first| first >= time);
-        let used_before = self
-            .principal_clients
-            .get(&(principal.to_string(), client.to_string()))
-            .is_some_and(|&first| first < time);
-        no_history || used_before
+        let Some(clients) = self.principal_clients.get(principal) else {
+            return false;
+        };
+        let Some(&adopted) = clients.get(client) else {
+            return false;
+        };
+        let baseline_start = clients.values().copied().min().unwrap_or(adopted);
+        let in_baseline =
+            adopted < baseline_start + ESTABLISHED && !self.created_in_store(principal);
+        adopted <= time && (in_baseline || adopted <= time - ESTABLISHED)
     }
 
-    /// True when the long-term key had used `client` before `time`.
-    pub fn key_used_client_before(&self, key: &str, client: &str, time: i64) -> bool {
+    /// True when `client` is trusted for the long-term `key` at `time`,
+    /// given the key's first use (see the module header).
+    pub fn key_client_trusted(&self, key: &str, client: &str, time: i64, key_first: i64) -> bool {
         self.key_clients
             .get(&(key.to_string(), client.to_string()))
-            .is_some_and(|&first| first < time)
+            .is_some_and(|&adopted| {
+                adopted < time
+                    && (adopted < key_first + ESTABLISHED || adopted <= time - ESTABLISHED)
+            })
     }
+
+    /// True when a `CreateUser` or `CreateRole` in the store made the IAM
+    /// user or role `principal` (an ARN).
+    fn created_in_store(&self, principal: &str) -> bool {
+        let parts: Vec<&str> = principal.splitn(6, ':').collect();
+        let [_, _, "iam", _, account, resource] = parts[..] else {
+            return false;
+        };
+        let (kind, path) = resource.split_once('/').unwrap_or((resource, ""));
+        let name = path.rsplit('/').next().unwrap_or(path);
+        self.created
+            .contains_key(&(account.to_string(), format!("{kind}/{name}")))
+    }
+}
+
+/// Counts, for each finding, the earlier successful findings of the same
+/// rule by the same principal with the same client, taking them oldest
+/// first and only those at least an hour after the last one counted. Calls
+/// bunched in a few minutes count once.
+pub fn usual_counts(findings: &[Finding]) -> Vec<usize> {
+    let mut groups: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (index, finding) in findings.iter().enumerate() {
+        if let (Some(principal), Some(client)) = (&finding.principal_key, &finding.client) {
+            groups
+                .entry((
+                    finding.rule_id.as_str(),
+                    principal.as_str(),
+                    client.as_str(),
+                ))
+                .or_default()
+                .push(index);
+        }
+    }
+    let mut counts = vec![0; findings.len()];
+    for indexes in groups.values_mut() {
+        indexes.sort_by_key(|&index| findings[index].first_event_time);
+        let mut counted = 0;
+        let mut last_counted: Option<i64> = None;
+        let mut next = 0;
+        for &index in indexes.iter() {
+            let time = findings[index].first_event_time;
+            // Take in every earlier finding before judging this one.
+            while next < indexes.len() && findings[indexes[next]].first_event_time < time {
+                let earlier = &findings[indexes[next]];
+                let spread =
+                    last_counted.is_none_or(|last| earlier.first_event_time >= last + HOUR);
+                if !earlier.failed && spread {
+                    counted += 1;
+                    last_counted = Some(earlier.first_event_time);
+                }
+                next += 1;
+            }
+            counts[index] = counted;
+        }
+    }
+    counts
 }
 
 /// Returns, per value of `column` and client, the first use, from a

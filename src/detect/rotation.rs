@@ -1,7 +1,9 @@
 //! Key rotation: a new access key for a user, followed by deactivating or
-//! deleting another key of the same user. That is how admins and pipelines
-//! replace a key, and an intruder adding a key of their own has no reason to
-//! switch off the one the user works with.
+//! deleting another, older key of the same user in the same account, which
+//! stays off. That is how admins and pipelines replace a key, and an
+//! intruder adding a key of their own has little reason to switch off the
+//! one the user works with. A key switched back on, or one first seen after
+//! the new key, is no rotation.
 
 use std::collections::HashMap;
 
@@ -22,16 +24,23 @@ struct SwitchOff {
     access_key_id: String,
 }
 
-/// Keys switched off in the store, by user name.
+/// Keys switched off and on in the store.
 #[derive(Debug, Default)]
 pub struct SwitchOffs {
-    by_user: HashMap<String, Vec<SwitchOff>>,
+    /// (account, user name) → the switch-offs of the user's keys.
+    by_user: HashMap<(String, String), Vec<SwitchOff>>,
+    /// Key → times it was switched back on (`UpdateAccessKey` to `Active`).
+    switched_on: HashMap<String, Vec<i64>>,
+    /// Key → its first use or creation in the store.
+    first_seen: HashMap<String, i64>,
 }
 
 impl SwitchOffs {
-    /// Reads every successful key deactivation and deletion with one filter.
+    /// Reads every successful key deactivation, reactivation and deletion
+    /// with one filter, then when each key involved was first seen.
     pub fn load(scan: LazyFrame) -> PolarsResult<SwitchOffs> {
         let frame = scan
+            .clone()
             .filter(
                 col("event_source")
                     .eq(lit("iam.amazonaws.com"))
@@ -45,6 +54,7 @@ impl SwitchOffs {
             .select([
                 col("event_time"),
                 col("event_name"),
+                col("recipient_account_id"),
                 col("target_user_name"),
                 col("user_name"),
                 col("request_parameters"),
@@ -52,6 +62,7 @@ impl SwitchOffs {
             .collect()?;
         let times = time_values(&frame, "event_time")?;
         let names = text_values(&frame, "event_name")?;
+        let accounts = text_values(&frame, "recipient_account_id")?;
         let targets = text_values(&frame, "target_user_name")?;
         let callers = text_values(&frame, "user_name")?;
         let parameters = text_values(&frame, "request_parameters")?;
@@ -63,38 +74,104 @@ impl SwitchOffs {
             else {
                 continue;
             };
-            let deactivated = names[row].as_deref() == Some("DeleteAccessKey")
-                || request.get("status").and_then(Value::as_str) == Some("Inactive");
-            // Without `userName` the caller acted on its own keys.
-            let user = targets[row].clone().or_else(|| callers[row].clone());
-            let (true, Some(user), Some(key), Some(time)) = (
-                deactivated,
-                user,
+            let status = request.get("status").and_then(Value::as_str);
+            let (Some(key), Some(time)) = (
                 request.get("accessKeyId").and_then(Value::as_str),
                 times[row],
             ) else {
                 continue;
             };
+            if status == Some("Active") {
+                switch_offs
+                    .switched_on
+                    .entry(key.to_string())
+                    .or_default()
+                    .push(time);
+                continue;
+            }
+            let deactivated =
+                names[row].as_deref() == Some("DeleteAccessKey") || status == Some("Inactive");
+            // Without `userName` the caller acted on its own keys.
+            let user = targets[row].clone().or_else(|| callers[row].clone());
+            let (true, Some(user), Some(account)) = (deactivated, user, accounts[row].clone())
+            else {
+                continue;
+            };
             switch_offs
                 .by_user
-                .entry(user)
+                .entry((account, user))
                 .or_default()
                 .push(SwitchOff {
                     time,
                     access_key_id: key.to_string(),
                 });
         }
+        switch_offs.read_first_seen(scan)?;
         Ok(switch_offs)
     }
 
-    /// Returns the first switch-off of another key of `user` within the
-    /// rotation window after `time`.
-    fn rotated(&self, user: &str, new_key: &str, time: i64) -> Option<&SwitchOff> {
+    /// Reads when each switched-off key was first used or created.
+    fn read_first_seen(&mut self, scan: LazyFrame) -> PolarsResult<()> {
+        let keys: Vec<String> = self
+            .by_user
+            .values()
+            .flatten()
+            .map(|switch_off| switch_off.access_key_id.clone())
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let keys = lit(Series::new("keys".into(), keys)).implode(false);
+        let key = coalesce(&[
+            when(
+                col("access_key_id")
+                    .is_in(keys.clone(), false)
+                    .fill_null(false),
+            )
+            .then(col("access_key_id"))
+            .otherwise(lit(NULL).cast(DataType::String)),
+            when(
+                col("minted_access_key_id")
+                    .is_in(keys, false)
+                    .fill_null(false),
+            )
+            .then(col("minted_access_key_id"))
+            .otherwise(lit(NULL).cast(DataType::String)),
+        ])
+        .alias("key");
+        let frame = scan
+            .select([key, col("event_time")])
+            .filter(col("key").is_not_null())
+            .group_by([col("key")])
+            .agg([col("event_time").min().alias("first")])
+            .collect()?;
+        let keys = text_values(&frame, "key")?;
+        let firsts = time_values(&frame, "first")?;
+        for (key, first) in keys.into_iter().zip(firsts) {
+            if let (Some(key), Some(first)) = (key, first) {
+                self.first_seen.insert(key, first);
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns the first switch-off of another key of `user` in `account`
+    /// within the rotation window after `time`, of a key seen before `time`
+    /// (or never seen) and not switched back on afterwards.
+    fn rotated(&self, account: &str, user: &str, new_key: &str, time: i64) -> Option<&SwitchOff> {
         self.by_user
-            .get(user)?
+            .get(&(account.to_string(), user.to_string()))?
             .iter()
             .filter(|switch_off| {
-                switch_off.access_key_id != new_key
+                let key = &switch_off.access_key_id;
+                let older = self.first_seen.get(key).is_none_or(|&first| first < time);
+                let stays_off = self
+                    .switched_on
+                    .get(key)
+                    .is_none_or(|times| times.iter().all(|&on| on < switch_off.time));
+                key != new_key
+                    && older
+                    && stays_off
                     && switch_off.time >= time
                     && switch_off.time - time <= ROTATION_WINDOW
             })
@@ -110,16 +187,18 @@ pub fn apply_rotation(findings: &mut [Finding], switch_offs: &SwitchOffs) {
         if finding.failed || finding.event_name.as_deref() != Some("CreateAccessKey") {
             continue;
         }
-        let (Some(new_key), Some(user)) = (
+        let (Some(new_key), Some(user), Some(account)) = (
             finding.minted_key.clone(),
             finding
                 .target
                 .clone()
                 .or_else(|| finding.actor_user.clone()),
+            finding.account_id.clone(),
         ) else {
             continue;
         };
-        if let Some(old) = switch_offs.rotated(&user, &new_key, finding.first_event_time) {
+        let time = finding.first_event_time;
+        if let Some(old) = switch_offs.rotated(&account, &user, &new_key, time) {
             let minutes = (old.time - finding.first_event_time) / 60_000_000;
             finding.shift(
                 -1,
@@ -143,7 +222,7 @@ mod tests {
         for (user, key, time) in entries {
             switch_offs
                 .by_user
-                .entry(user.to_string())
+                .entry(("111122223333".to_string(), user.to_string()))
                 .or_default()
                 .push(SwitchOff {
                     time: *time,
@@ -159,7 +238,9 @@ mod tests {
             ("bot", "AKIAOLD", 30 * HOUR),
             ("bot", "AKIAOLDER", 2 * HOUR),
         ]);
-        let found = offs.rotated("bot", "AKIANEW", HOUR).unwrap();
+        let found = offs
+            .rotated("111122223333", "bot", "AKIANEW", HOUR)
+            .unwrap();
         assert_eq!(found.access_key_id, "AKIAOLDER");
     }
 
@@ -171,6 +252,33 @@ mod tests {
             ("bot", "AKIAOLD", HOUR + ROTATION_WINDOW + 1),
             ("other", "AKIAOTHER", 2 * HOUR),
         ]);
-        assert!(offs.rotated("bot", "AKIANEW", HOUR).is_none());
+        assert!(
+            offs.rotated("111122223333", "bot", "AKIANEW", HOUR)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn rotation_ignores_reactivated_and_newer_keys() {
+        let mut offs = switch_offs(&[
+            ("bot", "AKIABACKON", 2 * HOUR),
+            ("bot", "AKIANEWER", 3 * HOUR),
+        ]);
+        offs.switched_on
+            .insert("AKIABACKON".to_string(), vec![2 * HOUR + 1]);
+        offs.first_seen.insert("AKIANEWER".to_string(), HOUR + 60);
+        assert!(
+            offs.rotated("111122223333", "bot", "AKIANEW", HOUR)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn rotation_needs_the_same_account() {
+        let offs = switch_offs(&[("bot", "AKIAOLD", 2 * HOUR)]);
+        assert!(
+            offs.rotated("999988887777", "bot", "AKIANEW", HOUR)
+                .is_none()
+        );
     }
 }

@@ -277,6 +277,9 @@ pub enum ValueTest {
     ForeignArn,
     /// `0.0.0.0/0` or `::/0`.
     AnyAddress,
+    /// A group name that says admin, or a group an earlier event in the
+    /// store made administrator (a grant not taken away by then).
+    AdminGroup,
 }
 
 /// A severity change for events that pass all `when` conditions.

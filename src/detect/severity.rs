@@ -3,15 +3,13 @@
 //!
 //! Per event, in order: the rule's own `adjust` entries (external or `*`
 //! trust, admin policies, ExternalId or organization conditions, read-only
-//! policies), then -1 for a failed call (the attempt is still evidence),
+//! policies), then -1 for a failed call (the attempt is still evidence) and
 //! -2 for an AWS service acting for itself. Then, from the principal's own
-//! history, -1 when it acted in its usual way: an IaC or CI tool it uses, or
-//! a call it made with the same client in earlier hours. Then -1 for a key
-//! rotation. Then +1 for a finding made with a long-term key from a new
-//! source IP and a client the key had not used, once the key has 12 hours
-//! of history. Last, +1 for every finding
-//! in an implicated lineage: one with a high or critical correlation
-//! finding, or high findings of two or more rules.
+//! history, -1 when it acted in its usual way (see [`apply_habits`]), and -1
+//! for a key rotation. Then the new source IPs of long-term keys are weighed
+//! against the key's history (see [`apply_new_ip_context`]). Last, +1 for
+//! every finding in an implicated lineage: one with a high or critical
+//! correlation finding, or high findings of two or more rules.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -19,7 +17,7 @@ use super::condition::{OrgContext, column_holds, json_holds};
 use super::engine::NewIpUse;
 use super::event::Event;
 use super::finding::Finding;
-use super::habits::{Habits, USUAL_MIN_HOURS};
+use super::habits::{ESTABLISHED, Habits, USUAL_MIN_HOURS, usual_counts};
 use super::rule::{Rule, Severity, Tactic};
 
 /// User-agent fragments of infrastructure-as-code and CI tools, compared
@@ -95,11 +93,13 @@ fn is_automation(event: &Event) -> bool {
 }
 
 /// Lowers by one level each event finding whose principal acted in its
-/// usual way. That is an IaC or CI tool it uses (any such tool when it has
-/// no earlier event), or the same call with the same client in at least
-/// [`USUAL_MIN_HOURS`] earlier hours.
+/// usual way. That is an IaC or CI client that is usual for it (see
+/// [`Habits::client_is_usual`]), or [`USUAL_MIN_HOURS`] earlier successful
+/// findings of the same rule by the same principal and client, at least an
+/// hour apart.
 pub fn apply_habits(findings: &mut [Finding], habits: &Habits) {
-    for finding in findings.iter_mut() {
+    let counts = usual_counts(findings);
+    for (finding, earlier) in findings.iter_mut().zip(counts) {
         let (Some(principal), Some(client)) =
             (finding.principal_key.clone(), finding.client.clone())
         else {
@@ -108,35 +108,27 @@ pub fn apply_habits(findings: &mut [Finding], habits: &Habits) {
         let time = finding.first_event_time;
         if finding.automation_tool && habits.client_is_usual(&principal, &client, time) {
             finding.automation = true;
-            finding.shift(-1, "IaC or CI tool of this principal");
-            continue;
-        }
-        let Some(name) = finding.event_name.clone() else {
-            continue;
-        };
-        let hours = habits.earlier_call_hours(&principal, &name, &client, time);
-        if hours >= USUAL_MIN_HOURS {
+            finding.shift(-1, "IaC or CI tool usual for this principal");
+        } else if earlier >= USUAL_MIN_HOURS {
             finding.shift(
                 -1,
-                format!("usual call: made by this principal with the same client in {hours} earlier hours"),
+                format!(
+                    "usual for this principal: {earlier} earlier findings of this rule with the same client, an hour or more apart"
+                ),
             );
         }
     }
 }
 
-/// History a long-term key needs before a new address and client say
-/// anything: people move between home, office, laptop and build hosts in a
-/// working day, so a shorter history does not hold their usual ones yet.
-const KEY_BASELINE: i64 = 12 * 3_600_000_000;
-
 /// Comparison of a long-term key's first use from an address with its history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AddressChange {
-    /// Less than [`KEY_BASELINE`] of history before it.
+    /// Less than [`ESTABLISHED`] of history before it.
     TooLittleHistory,
-    /// From a client the key had used before: the same tool somewhere else.
+    /// From a client trusted for the key (adopted in its first
+    /// [`ESTABLISHED`], or in use for that long): the same tool elsewhere.
     KnownClient,
-    /// From a client the key had not used either.
+    /// From a client not trusted for the key either.
     NewClient,
 }
 
@@ -144,7 +136,7 @@ enum AddressChange {
 /// one of the `new_ip_rules`) is lowered by one level unless both the
 /// address and the client are new to the key. Such a pair raises every
 /// later finding of the key from that address by one level instead.
-/// A key needs [`KEY_BASELINE`] of history before either is judged.
+/// A key needs [`ESTABLISHED`] of history before either is judged.
 pub fn apply_new_ip_context(
     findings: &mut [Finding],
     new_ips: &[NewIpUse],
@@ -153,10 +145,14 @@ pub fn apply_new_ip_context(
 ) {
     let mut changes: HashMap<(&str, &str), (AddressChange, i64)> = HashMap::new();
     for pair in new_ips {
-        let change = if pair.first_seen - pair.key_first_seen < KEY_BASELINE {
+        let change = if pair.first_seen - pair.key_first_seen < ESTABLISHED {
             AddressChange::TooLittleHistory
-        } else if habits.key_used_client_before(&pair.access_key_id, &pair.client, pair.first_seen)
-        {
+        } else if habits.key_client_trusted(
+            &pair.access_key_id,
+            &pair.client,
+            pair.first_seen,
+            pair.key_first_seen,
+        ) {
             AddressChange::KnownClient
         } else {
             AddressChange::NewClient
@@ -181,7 +177,7 @@ pub fn apply_new_ip_context(
                     "less than 12 hours of the key's history to compare with",
                 ),
                 Some((AddressChange::KnownClient, _)) => {
-                    finding.shift(-1, "a client the key had used before")
+                    finding.shift(-1, "a client trusted for the key")
                 }
                 _ => {}
             }

@@ -89,11 +89,16 @@ pub fn run_hunt(
         .filter_map(lineage_root)
         .collect();
     for finding in &findings {
-        let root = lineage_root(finding);
         by_root
-            .entry(root.clone().unwrap_or_default())
+            .entry(lineage_root(finding).unwrap_or_default())
             .or_default()
             .push(finding);
+    }
+    // Reasons list the most severe rules first, then by time.
+    let mut ranked: Vec<&Finding> = findings.iter().collect();
+    ranked.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
+    for finding in ranked {
+        let root = lineage_root(finding);
         if finding.severity >= Severity::High
             && let Some(root) = root.filter(|key| key.starts_with("AKIA") && suspects.contains(key))
         {

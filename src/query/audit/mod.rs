@@ -215,6 +215,22 @@ fn optional_rfc3339<S: Serializer>(
     }
 }
 
+/// Returns the administrator grants to IAM groups, with their removal,
+/// from the IAM changes in the window.
+pub fn group_admin_grants(
+    store: &Store,
+    options: &AuditOptions,
+) -> Result<Vec<AdminGrant>, QueryError> {
+    let Some(frame) = load::scan(store, options)? else {
+        return Ok(Vec::new());
+    };
+    let changes = grants::read_changes(&load::iam_changes(frame)?)?;
+    Ok(grants::admin_grants(&changes)
+        .into_iter()
+        .filter(|grant| grant.principal_kind == PrincipalKind::Group)
+        .collect())
+}
+
 /// Runs every section of the audit over `store`.
 pub fn audit(store: &Store, options: &AuditOptions) -> Result<AuditReport, QueryError> {
     let Some(frame) = load::scan(store, options)? else {
