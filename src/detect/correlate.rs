@@ -147,5 +147,6 @@ fn chain_finding(rule: &Rule, key: &str, chain: &[&Finding]) -> Finding {
         principal_key: None,
         automation_tool: false,
         implicated: false,
+        follow_up_key: Vec::new(),
     }
 }

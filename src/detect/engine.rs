@@ -20,6 +20,7 @@ use super::condition::{
 use super::correlate::correlate;
 use super::event::{EVENT_COLUMNS, Event, events_from_frame};
 use super::finding::Finding;
+use super::follow_up::apply_follow_ups;
 use super::habits::{Habits, client_of, principal_key};
 use super::lineage::LineageRoots;
 use super::rotation::{SwitchOffs, apply_rotation};
@@ -134,6 +135,7 @@ pub fn hunt(
         }
     }
 
+    apply_follow_ups(&scan, &rules.rules, &mut findings)?;
     let habits = Habits::load(scan.clone(), &findings)?;
     apply_habits(&mut findings, &habits);
     apply_rotation(&mut findings, &SwitchOffs::load(scan.clone())?);
@@ -326,6 +328,12 @@ fn event_finding(
         principal_key: principal_key(event),
         automation_tool,
         implicated: false,
+        follow_up_key: rule
+            .followed_by
+            .iter()
+            .flat_map(|follow_up| follow_up.same.iter())
+            .map(|column| event.text(column))
+            .collect(),
     };
     finding.summary = event_summary(&finding, event);
     finding
@@ -596,6 +604,7 @@ fn new_ip_finding(rule: &Rule, pair: &NewIpUse, lineage: &LineageRoots) -> Findi
         principal_key: None,
         automation_tool: false,
         implicated: false,
+        follow_up_key: Vec::new(),
     }
 }
 
@@ -686,6 +695,7 @@ fn key_use_findings(
             principal_key: None,
             automation_tool: false,
             implicated: false,
+            follow_up_key: Vec::new(),
         });
     }
     Ok(result)

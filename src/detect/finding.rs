@@ -56,6 +56,8 @@ pub struct Finding {
     pub automation_tool: bool,
     /// The finding's lineage is implicated (see the lineage raise).
     pub implicated: bool,
+    /// Values of the rule's `followed_by.same` columns in the first event.
+    pub follow_up_key: Vec<Option<String>>,
 }
 
 impl Finding {

@@ -6,6 +6,7 @@ pub mod correlate;
 pub mod engine;
 pub mod event;
 pub mod finding;
+pub mod follow_up;
 pub mod habits;
 pub mod lineage;
 pub mod policy;

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::event::EVENT_COLUMNS;
+
 /// The built-in rule files, embedded at compile time. A unit test checks
 /// that every file in `src/detect/rules/` is listed here.
 pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &include!("rules/index.rs");
@@ -133,6 +135,10 @@ pub struct Rule {
     /// Severity changes for matching events, applied in order.
     #[serde(default)]
     pub adjust: Vec<Adjustment>,
+    /// A severity change for matching events that a given later event
+    /// follows, such as a flow-log deletion followed by deleting its VPC.
+    #[serde(default)]
+    pub followed_by: Option<FollowUp>,
     #[serde(default)]
     pub correlation: Option<Correlation>,
     /// A built-in aggregate analysis over the whole store, for patterns that
@@ -280,6 +286,25 @@ pub enum ValueTest {
     /// A group name that says admin, or a group an earlier event in the
     /// store made administrator (a grant not taken away by then).
     AdminGroup,
+}
+
+/// A later event that changes a finding's severity when it follows the
+/// finding's event within the window, with equal values in `same`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    #[serde(default)]
+    pub event_source: OneOrMany,
+    pub event_name: OneOrMany,
+    pub within_minutes: i64,
+    /// Columns whose values the two events share, e.g. `principal_arn`.
+    #[serde(default)]
+    pub same: Vec<String>,
+    /// Event names of this rule the follow-up applies to; all when empty.
+    #[serde(default)]
+    pub only_for: OneOrMany,
+    pub change: i32,
+    pub reason: String,
 }
 
 /// A severity change for events that pass all `when` conditions.
@@ -487,6 +512,41 @@ fn validate(rule: &Rule) -> Result<(), RuleError> {
                 &format!("adjust[{index}].columns[{inner}]"),
                 condition,
             )?;
+        }
+    }
+    if let Some(follow_up) = &rule.followed_by {
+        if rule.matcher.is_none() {
+            return Err(invalid(rule, "followed_by", "needs `match`"));
+        }
+        if follow_up.event_name.values().is_empty() {
+            return Err(invalid(rule, "followed_by.event_name", "missing"));
+        }
+        if follow_up.within_minutes <= 0 {
+            return Err(invalid(
+                rule,
+                "followed_by.within_minutes",
+                "must be at least 1",
+            ));
+        }
+        if !(-4..=4).contains(&follow_up.change) {
+            return Err(invalid(
+                rule,
+                "followed_by.change",
+                "must be between -4 and 4",
+            ));
+        }
+        // A finding keeps its first event's columns of the hunt's event set
+        // only, so `same` is limited to those.
+        if let Some(column) = follow_up
+            .same
+            .iter()
+            .find(|column| !EVENT_COLUMNS[1..].contains(&column.as_str()))
+        {
+            return Err(invalid(
+                rule,
+                "followed_by.same",
+                format!("`{column}` is not one of {}", EVENT_COLUMNS[1..].join(", ")),
+            ));
         }
     }
     if let Some(threshold) = &rule.threshold {

@@ -260,8 +260,9 @@ fn since_keeps_history_before_window() {
     ]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let findings = run.jsonl();
-    // Only the hour-14 Kali call ends in the window. Judged against the
-    // 14 hours before it, its address and client are both new.
+    // The hour-14 Kali call and net-admin's two flow-log deletions end in
+    // the window. Judged against the 14 hours before it, the Kali call's
+    // address and client are both new.
     let rows: Vec<(&str, &str)> = findings
         .iter()
         .map(|finding| {
@@ -271,7 +272,15 @@ fn since_keeps_history_before_window() {
             )
         })
         .collect();
-    assert_eq!(rows, vec![("CP09", "medium"), ("P11", "high")]);
+    assert_eq!(
+        rows,
+        vec![
+            ("CP09", "medium"),
+            ("P11", "high"),
+            ("DE08", "info"),
+            ("DE08", "medium")
+        ]
+    );
 }
 
 #[test]
@@ -303,4 +312,14 @@ fn pe04_knows_groups_made_admin() {
         .find(|record| record["eventID"] == event)
         .unwrap();
     assert_eq!(record["requestParameters"]["groupName"], "ops-team");
+}
+
+#[test]
+fn flow_logs_teardown_lowered() {
+    let findings = habits_findings();
+    let deletions = of_rule(&findings, "DE08");
+    // DE08 is medium. The hour-15 deletion is followed by DeleteVpc from
+    // the same principal 20 minutes later (-2); the hour-17 one is not.
+    assert_eq!(severities(&deletions), vec![(15, "info"), (17, "medium")]);
+    assert!(deletions[0].2.contains("teardown"), "{}", deletions[0].2);
 }

@@ -402,6 +402,22 @@ fn user_rule_invalid_names_file() {
 }
 
 #[test]
+fn user_rule_follow_up_column_checked() {
+    let store = Store::new();
+    let dir = store.scratch("rules");
+    fs::write(
+        dir.join("follow.yaml"),
+        "id: U02\ntitle: t\ndescription: d\nseverity: medium\ntechnique: T1562.008\ntactic: defense-evasion\nmatch:\n  event_source: ec2.amazonaws.com\n  event_name: DeleteFlowLogs\nfollowed_by:\n  event_name: DeleteVpc\n  within_minutes: 60\n  same: [vpc_endpoint_id]\n  change: -2\n  reason: teardown\n",
+    )
+    .unwrap();
+    let run = store.run(&["rules", "list", "--rules", dir.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("follow.yaml"), "{}", run.stderr);
+    assert!(run.stderr.contains("followed_by.same"), "{}", run.stderr);
+    assert!(run.stderr.contains("vpc_endpoint_id"), "{}", run.stderr);
+}
+
+#[test]
 fn user_rule_finds_events() {
     let store = Store::new();
     store.ingest_ok(&[fixture("benign")]);
