@@ -130,7 +130,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct HuntArgs {
     #[command(flatten)]
-    pub window: TimeWindowArgs,
+    pub window: FindingWindowArgs,
 
     /// Only report findings at or above this severity.
     #[arg(long, value_enum, default_value_t = Severity::Low)]
@@ -408,6 +408,19 @@ pub struct ObjectWindowArgs {
 
     /// Only day folders up to the day after this time (RFC 3339 or a date),
     /// because files arrive minutes after their events.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+/// The window of `hunt`: the rules still read the history before it.
+#[derive(Debug, Args)]
+pub struct FindingWindowArgs {
+    /// Only findings whose last event is at or after this time (RFC 3339 or
+    /// a date). The rules still read everything before it as history.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only events at or before this time: RFC 3339, or a date (the whole day is included).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 }

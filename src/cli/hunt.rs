@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use super::args::{Cli, HuntArgs, HuntFormat};
+use super::args::{Cli, HuntArgs, HuntFormat, TimeWindowArgs};
 use super::timeline::resolve_window;
 use crate::detect::{Finding, HuntOptions, RuleSet, findings_table, hunt};
 use crate::exit::Outcome;
@@ -26,7 +26,10 @@ const TABLE_COLUMNS: &[&str] = &[
 ];
 
 pub fn run(cli: &Cli, args: &HuntArgs) -> anyhow::Result<Outcome> {
-    let (since, until) = resolve_window(&args.window)?;
+    let (since, until) = resolve_window(&TimeWindowArgs {
+        since: args.window.since.clone(),
+        until: args.window.until.clone(),
+    })?;
     let rules = RuleSet::load(args.rules.as_deref())?;
     let org_accounts = args
         .org_accounts
