@@ -16,7 +16,8 @@ use super::rule::{ColumnCondition, JsonCondition, Match, Outcome, ValueTest, jso
 #[derive(Debug, Clone, Default)]
 pub struct OrgContext {
     pub accounts: BTreeSet<String>,
-    /// Administrator grants to groups, by (account, group name).
+    /// Administrator grants to groups, by (account, group name in lower
+    /// case, since IAM names ignore case).
     pub admin_groups: HashMap<(String, String), Vec<GrantSpan>>,
 }
 
@@ -32,11 +33,11 @@ impl OrgContext {
             return false;
         };
         self.admin_groups
-            .get(&(account.to_string(), group.to_string()))
+            .get(&(account.to_string(), group.to_lowercase()))
             .is_some_and(|grants| {
                 grants
                     .iter()
-                    .any(|&(start, end)| start < time && end.is_none_or(|end| end > time))
+                    .any(|&(start, end)| start <= time && end.is_none_or(|end| end > time))
             })
     }
 }

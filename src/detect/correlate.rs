@@ -36,7 +36,7 @@ fn join_value(key: JoinKey, finding: &Finding) -> Option<&str> {
 }
 
 fn correlate_rule(rule: &Rule, correlation: &Correlation, findings: &[&Finding]) -> Vec<Finding> {
-    let window = correlation.window_minutes * 60_000_000;
+    let window = correlation.window_minutes.saturating_mul(60_000_000);
     let first_step = &correlation.steps[0];
     let mut seen_keys = BTreeSet::new();
     let mut result = Vec::new();

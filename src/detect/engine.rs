@@ -136,7 +136,11 @@ pub fn hunt(
     }
 
     apply_follow_ups(&scan, &rules.rules, &mut findings)?;
-    let habits = Habits::load(scan.clone(), &findings)?;
+    let new_ip_principals: Vec<&str> = new_ips
+        .iter()
+        .filter_map(|pair| pair.principal_arn.as_deref())
+        .collect();
+    let habits = Habits::load(scan.clone(), &findings, &new_ip_principals)?;
     apply_habits(&mut findings, &habits);
     apply_rotation(&mut findings, &SwitchOffs::load(scan.clone())?);
     apply_new_ip_context(&mut findings, &new_ips, &habits, &new_ip_rules);
@@ -200,7 +204,7 @@ fn admin_groups(
     let mut groups: HashMap<(String, String), Vec<GrantSpan>> = HashMap::new();
     for grant in group_admin_grants(store, &options)? {
         groups
-            .entry((grant.account_id, grant.principal_name))
+            .entry((grant.account_id, grant.principal_name.to_lowercase()))
             .or_default()
             .push((grant.time, grant.removed.map(|removal| removal.time)));
     }
@@ -392,7 +396,7 @@ fn threshold_findings(
             .collect();
         groups.entry(key).or_default().push(event);
     }
-    let window = threshold.window_minutes * 60_000_000;
+    let window = threshold.window_minutes.saturating_mul(60_000_000);
     let mut findings = Vec::new();
     let mut keys: Vec<_> = groups.keys().cloned().collect();
     keys.sort();

@@ -42,7 +42,7 @@ pub fn apply_follow_ups(
             }
             let key = &finding.follow_up_key;
             let start = finding.first_event_time;
-            let end = start + follow_up.within_minutes * 60_000_000;
+            let end = start.saturating_add(follow_up.within_minutes.saturating_mul(60_000_000));
             let followed = times
                 .get(key)
                 .is_some_and(|times| times.iter().any(|&time| time > start && time <= end));

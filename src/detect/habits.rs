@@ -14,11 +14,12 @@
 //! person). An outside caller is its principal id without the session name
 //! it chose (`AROA…`, unique across accounts).
 //!
-//! A client is *trusted* for a principal or key when it was adopted in the
-//! first [`ESTABLISHED`] of their history in the store (their baseline), or
-//! has been in use for [`ESTABLISHED`] since. Findings count as usual when
-//! the same kind came before, spread over distinct hours. So an intruder's
-//! own first calls make neither their client nor their moves usual.
+//! A client is *trusted* for a principal when the principal used it in the
+//! store's first [`ESTABLISHED`] (the baseline), or has used it for
+//! [`ESTABLISHED`] since, in several distinct hours. Findings count as usual
+//! when the same kind came before, spread over distinct hours. So an
+//! intruder's own first calls make neither their client nor their moves
+//! usual.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -41,6 +42,11 @@ pub const ESTABLISHED: i64 = 12 * HOUR;
 
 /// Earlier findings, at least an hour apart, that make a finding usual.
 pub const USUAL_MIN_HOURS: usize = 2;
+
+/// Distinct earlier hours of use that, with [`ESTABLISHED`] of age, make a
+/// client adopted after the baseline trusted: one call long ago is not a
+/// habit.
+pub const TRUSTED_MIN_HOURS: usize = 3;
 
 /// Returns the client a user agent names: its tokens without the per-call
 /// ones, with every digit removed.
@@ -102,52 +108,89 @@ fn principal_key_expr() -> Expr {
         .alias("principal_key")
 }
 
-/// Earlier behaviour of the principals and keys that findings name.
+/// Earlier behaviour of the principals that findings name.
 #[derive(Debug, Default)]
 pub struct Habits {
-    /// Principal → its clients, each with its first use.
-    principal_clients: HashMap<String, HashMap<String, i64>>,
+    /// The store's first event: its first [`ESTABLISHED`] is the baseline.
+    store_start: i64,
+    /// Principal → its clients, each with the distinct hours it was used in,
+    /// ascending.
+    principal_clients: HashMap<String, HashMap<String, Vec<i64>>>,
     /// IAM users and roles created in the store: (account, `user/NAME` or
     /// `role/NAME`) → the creation time.
     created: HashMap<(String, String), i64>,
-    /// (long-term key, client) → the key's first use of the client.
-    key_clients: HashMap<(String, String), i64>,
 }
 
 impl Habits {
     /// Reads the history the findings need with three filtered scans of
-    /// `scan`: the clients of principals whose finding came from an IaC or
-    /// CI tool, the clients of long-term keys, and the users and roles
-    /// created in the store.
-    pub fn load(scan: LazyFrame, findings: &[Finding]) -> PolarsResult<Habits> {
-        let automated: BTreeSet<&str> = findings
+    /// `scan`: the store's first event, the hours each client of a named
+    /// principal was used in, and the users and roles created in the store.
+    /// The principals are those of findings from IaC or CI tools and of the
+    /// long-term keys' new addresses (`new_ip_principals`).
+    pub fn load(
+        scan: LazyFrame,
+        findings: &[Finding],
+        new_ip_principals: &[&str],
+    ) -> PolarsResult<Habits> {
+        let mut principals: BTreeSet<&str> = findings
             .iter()
             .filter(|finding| finding.automation_tool)
             .filter_map(|finding| finding.principal_key.as_deref())
             .collect();
-        let keys: BTreeSet<&str> = findings
-            .iter()
-            .filter_map(|finding| finding.access_key_id.as_deref())
-            .filter(|key| key.starts_with("AKIA"))
-            .collect();
+        principals.extend(new_ip_principals.iter().copied());
         let mut habits = Habits::default();
+        let start = scan
+            .clone()
+            .select([col("event_time").min().alias("start")])
+            .collect()?;
+        habits.store_start = time_values(&start, "start")?
+            .first()
+            .copied()
+            .flatten()
+            .unwrap_or(0);
         habits.read_created(scan.clone())?;
-        if !automated.is_empty() {
-            habits.read_principal_clients(principal_rows(scan.clone(), &automated))?;
-        }
-        if !keys.is_empty() {
-            habits.read_key_clients(scan.filter(one_of("access_key_id", &keys)))?;
+        if !principals.is_empty() {
+            habits.read_principal_clients(principal_rows(scan, &principals))?;
         }
         Ok(habits)
     }
 
     fn read_principal_clients(&mut self, scan: LazyFrame) -> PolarsResult<()> {
-        for (principal, client, first) in first_client_uses(scan, "principal_key")? {
-            keep_earliest(
-                self.principal_clients.entry(principal).or_default(),
-                client,
-                first,
-            );
+        let frame = scan
+            .select([
+                col("principal_key"),
+                col("user_agent"),
+                col("event_time").dt().truncate(lit("1h")).alias("hour"),
+            ])
+            .unique(None, UniqueKeepStrategy::First)
+            .collect()?;
+        let principals = text_values(&frame, "principal_key")?;
+        let agents = text_values(&frame, "user_agent")?;
+        let hours = time_values(&frame, "hour")?;
+        let mut clients: HashMap<String, String> = HashMap::new();
+        for row in 0..frame.height() {
+            let (Some(principal), Some(hour)) = (principals[row].clone(), hours[row]) else {
+                continue;
+            };
+            let agent = agents[row].clone().unwrap_or_default();
+            let client = clients
+                .entry(agent)
+                .or_insert_with_key(|agent| client_of(agent))
+                .clone();
+            self.principal_clients
+                .entry(principal)
+                .or_default()
+                .entry(client)
+                .or_default()
+                .push(hour / HOUR);
+        }
+        for hours in self
+            .principal_clients
+            .values_mut()
+            .flat_map(HashMap::values_mut)
+        {
+            hours.sort_unstable();
+            hours.dedup();
         }
         Ok(())
     }
@@ -188,39 +231,31 @@ impl Habits {
         Ok(())
     }
 
-    fn read_key_clients(&mut self, scan: LazyFrame) -> PolarsResult<()> {
-        for (key, client, first) in first_client_uses(scan, "access_key_id")? {
-            keep_earliest(&mut self.key_clients, (key, client), first);
+    /// True when `client` is trusted for `principal` at `time`. It is when
+    /// the principal used it in the store's first [`ESTABLISHED`] (the
+    /// baseline), unless a `CreateUser` or `CreateRole` in the store made
+    /// the principal. It is also when the client was first used
+    /// [`ESTABLISHED`] or more before `time` and in [`TRUSTED_MIN_HOURS`]
+    /// distinct earlier hours.
+    pub fn client_trusted(&self, principal: &str, client: &str, time: i64) -> bool {
+        let Some(hours) = self
+            .principal_clients
+            .get(principal)
+            .and_then(|clients| clients.get(client))
+        else {
+            return false;
+        };
+        let Some(&adopted) = hours.first() else {
+            return false;
+        };
+        let adopted = adopted * HOUR;
+        if adopted > time {
+            return false;
         }
-        Ok(())
-    }
-
-    /// True when `client` is trusted for `principal` at `time` (see the
-    /// module header). A principal created in the store has no baseline, so
-    /// only a client in use for [`ESTABLISHED`] counts. Only principals of
-    /// findings from IaC or CI tools are loaded.
-    pub fn client_is_usual(&self, principal: &str, client: &str, time: i64) -> bool {
-        let Some(clients) = self.principal_clients.get(principal) else {
-            return false;
-        };
-        let Some(&adopted) = clients.get(client) else {
-            return false;
-        };
-        let baseline_start = clients.values().copied().min().unwrap_or(adopted);
         let in_baseline =
-            adopted < baseline_start + ESTABLISHED && !self.created_in_store(principal);
-        adopted <= time && (in_baseline || adopted <= time - ESTABLISHED)
-    }
-
-    /// True when `client` is trusted for the long-term `key` at `time`,
-    /// given the key's first use (see the module header).
-    pub fn key_client_trusted(&self, key: &str, client: &str, time: i64, key_first: i64) -> bool {
-        self.key_clients
-            .get(&(key.to_string(), client.to_string()))
-            .is_some_and(|&adopted| {
-                adopted < time
-                    && (adopted < key_first + ESTABLISHED || adopted <= time - ESTABLISHED)
-            })
+            adopted < self.store_start + ESTABLISHED && !self.created_in_store(principal);
+        let earlier_hours = hours.partition_point(|&hour| hour < time / HOUR);
+        in_baseline || (adopted <= time - ESTABLISHED && earlier_hours >= TRUSTED_MIN_HOURS)
     }
 
     /// True when a `CreateUser` or `CreateRole` in the store made the IAM
@@ -238,9 +273,9 @@ impl Habits {
 }
 
 /// Counts, for each finding, the earlier successful findings of the same
-/// rule by the same principal with the same client, taking them oldest
-/// first and only those at least an hour after the last one counted. Calls
-/// bunched in a few minutes count once.
+/// rule by the same principal with the same client, at least as severe.
+/// They are taken oldest first, each only when at least an hour after the
+/// last one counted, so calls bunched in a few minutes count once.
 pub fn usual_counts(findings: &[Finding]) -> Vec<usize> {
     let mut groups: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
     for (index, finding) in findings.iter().enumerate() {
@@ -258,55 +293,45 @@ pub fn usual_counts(findings: &[Finding]) -> Vec<usize> {
     let mut counts = vec![0; findings.len()];
     for indexes in groups.values_mut() {
         indexes.sort_by_key(|&index| findings[index].first_event_time);
-        let mut counted = 0;
-        let mut last_counted: Option<i64> = None;
+        // One greedy count per severity level: a finding is judged only
+        // against earlier findings at least as severe as itself, so milder
+        // variants of the same rule do not make it usual.
+        let mut counted = [0usize; 5];
+        let mut last_counted: [Option<i64>; 5] = [None; 5];
         let mut next = 0;
         for &index in indexes.iter() {
             let time = findings[index].first_event_time;
             // Take in every earlier finding before judging this one.
             while next < indexes.len() && findings[indexes[next]].first_event_time < time {
                 let earlier = &findings[indexes[next]];
-                let spread =
-                    last_counted.is_none_or(|last| earlier.first_event_time >= last + HOUR);
-                if !earlier.failed && spread {
-                    counted += 1;
-                    last_counted = Some(earlier.first_event_time);
-                }
                 next += 1;
+                if earlier.failed {
+                    continue;
+                }
+                for level in 0..=earlier.severity as usize {
+                    let spread = last_counted[level]
+                        .is_none_or(|last| earlier.first_event_time >= last + HOUR);
+                    if spread {
+                        counted[level] += 1;
+                        last_counted[level] = Some(earlier.first_event_time);
+                    }
+                }
             }
-            counts[index] = counted;
+            counts[index] = counted[findings[index].severity as usize];
         }
     }
     counts
 }
 
-/// Returns, per value of `column` and client, the first use, from a
-/// group-by on the column and the user agent.
-fn first_client_uses(scan: LazyFrame, column: &str) -> PolarsResult<Vec<(String, String, i64)>> {
-    let frame = scan
-        .group_by([col(column), col("user_agent")])
-        .agg([col("event_time").min().alias("first")])
-        .collect()?;
-    let values = text_values(&frame, column)?;
-    let agents = text_values(&frame, "user_agent")?;
-    let firsts = time_values(&frame, "first")?;
-    let mut uses = Vec::with_capacity(frame.height());
-    for row in 0..frame.height() {
-        if let (Some(value), Some(first)) = (values[row].clone(), firsts[row]) {
-            let client = client_of(agents[row].as_deref().unwrap_or(""));
-            uses.push((value, client, first));
-        }
-    }
-    Ok(uses)
-}
-
 /// Keeps the rows of `principals`, with their key in a `principal_key`
-/// column. A cheap test on the three source columns runs before the key is
+/// column. A cheap test on the source columns runs before the key is
 /// computed, so only candidate rows pay for it.
 fn principal_rows(scan: LazyFrame, principals: &BTreeSet<&str>) -> LazyFrame {
+    // Outside callers have no ARN, and their key drops the session name
+    // from `principal_id`, so every row without an ARN is a candidate.
     let candidate = one_of("session_issuer_arn", principals)
         .or(one_of("principal_arn", principals))
-        .or(one_of("principal_id", principals));
+        .or(col("principal_arn").is_null());
     scan.filter(candidate)
         .with_column(principal_key_expr())
         .filter(one_of("principal_key", principals))

@@ -93,8 +93,8 @@ fn is_automation(event: &Event) -> bool {
 }
 
 /// Lowers by one level each event finding whose principal acted in its
-/// usual way. That is an IaC or CI client that is usual for it (see
-/// [`Habits::client_is_usual`]), or [`USUAL_MIN_HOURS`] earlier successful
+/// usual way. That is an IaC or CI client trusted for it (see
+/// [`Habits::client_trusted`]), or [`USUAL_MIN_HOURS`] earlier successful
 /// findings of the same rule by the same principal and client, at least an
 /// hour apart.
 pub fn apply_habits(findings: &mut [Finding], habits: &Habits) {
@@ -106,9 +106,9 @@ pub fn apply_habits(findings: &mut [Finding], habits: &Habits) {
             continue;
         };
         let time = finding.first_event_time;
-        if finding.automation_tool && habits.client_is_usual(&principal, &client, time) {
+        if finding.automation_tool && habits.client_trusted(&principal, &client, time) {
             finding.automation = true;
-            finding.shift(-1, "IaC or CI tool usual for this principal");
+            finding.shift(-1, "IaC or CI tool trusted for this principal");
         } else if earlier >= USUAL_MIN_HOURS {
             finding.shift(
                 -1,
@@ -125,8 +125,8 @@ pub fn apply_habits(findings: &mut [Finding], habits: &Habits) {
 enum AddressChange {
     /// Less than [`ESTABLISHED`] of history before it.
     TooLittleHistory,
-    /// From a client trusted for the key (adopted in its first
-    /// [`ESTABLISHED`], or in use for that long): the same tool elsewhere.
+    /// From a client trusted for the key's user (see
+    /// [`Habits::client_trusted`]): the same tool elsewhere.
     KnownClient,
     /// From a client not trusted for the key either.
     NewClient,
@@ -147,12 +147,9 @@ pub fn apply_new_ip_context(
     for pair in new_ips {
         let change = if pair.first_seen - pair.key_first_seen < ESTABLISHED {
             AddressChange::TooLittleHistory
-        } else if habits.key_client_trusted(
-            &pair.access_key_id,
-            &pair.client,
-            pair.first_seen,
-            pair.key_first_seen,
-        ) {
+        } else if pair.principal_arn.as_deref().is_some_and(|principal| {
+            habits.client_trusted(principal, &pair.client, pair.first_seen)
+        }) {
             AddressChange::KnownClient
         } else {
             AddressChange::NewClient
@@ -177,7 +174,7 @@ pub fn apply_new_ip_context(
                     "less than 12 hours of the key's history to compare with",
                 ),
                 Some((AddressChange::KnownClient, _)) => {
-                    finding.shift(-1, "a client trusted for the key")
+                    finding.shift(-1, "a client trusted for the key's user")
                 }
                 _ => {}
             }

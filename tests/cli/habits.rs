@@ -82,8 +82,8 @@ fn cp09_weighed_by_history_and_client() {
     let findings = habits_findings();
     let pairs = of_rule(&findings, "CP09");
     // The key's first address (hour 0) is no finding. Hours 1–5: under 12
-    // hours of history, lowered. Hour 13: the runner's client, adopted in
-    // the key's first 12 hours, lowered. Hour 14: new address and new
+    // hours of history, lowered. Hour 13: the runner's client, which ci-bot
+    // used in the store's first 12 hours, lowered. Hour 14: new address and new
     // client, at the rule's own medium.
     assert_eq!(
         severities(&pairs),
@@ -99,7 +99,7 @@ fn cp09_weighed_by_history_and_client() {
     );
     assert!(pairs[0].2.contains("less than 12 hours"), "{}", pairs[0].2);
     assert!(
-        pairs[5].2.contains("a client trusted for the key"),
+        pairs[5].2.contains("a client trusted for the key's user"),
         "{}",
         pairs[5].2
     );
@@ -124,9 +124,9 @@ fn iac_discount_needs_known_tool() {
                 .starts_with("AttachRolePolicy")
         })
         .collect();
-    assert_eq!(attach.len(), 2);
-    // tf-runner's history starts with Terraform, so the tool is part of its
-    // baseline and PE01 (high) drops to medium.
+    assert_eq!(attach.len(), 3);
+    // tf-runner used Terraform in the store's first 12 hours, its baseline,
+    // so PE01 (high) drops to medium.
     let pipeline = attach
         .iter()
         .find(|finding| finding["target"] == "app-exec")
@@ -136,16 +136,24 @@ fn iac_discount_needs_known_tool() {
         pipeline["summary"]
             .as_str()
             .unwrap()
-            .contains("IaC or CI tool usual for this principal")
+            .contains("IaC or CI tool trusted for this principal")
     );
     // ops-user worked with aws-cli on macOS from hour 0; its first Terraform
-    // call comes 13 hours later, outside its baseline.
+    // call comes at hour 13, after the baseline.
     let human = attach
         .iter()
         .find(|finding| finding["target"] == "batch-exec")
         .unwrap();
     assert_eq!(human["severity"], "high");
     assert!(!human["summary"].as_str().unwrap().contains("IaC"));
+    // The next day Terraform is 14 hours old for ops-user but was used in
+    // two hours only, fewer than the three that make a client trusted.
+    let later = attach
+        .iter()
+        .find(|finding| finding["target"] == "etl-exec")
+        .unwrap();
+    assert_eq!(later["severity"], "high");
+    assert!(!later["summary"].as_str().unwrap().contains("IaC"));
 }
 
 #[test]
@@ -260,9 +268,10 @@ fn since_keeps_history_before_window() {
     ]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let findings = run.jsonl();
-    // The hour-14 Kali call and net-admin's two flow-log deletions end in
-    // the window. Judged against the 14 hours before it, the Kali call's
-    // address and client are both new.
+    // Six findings end in the window: the hour-14 Kali call (two findings),
+    // ops-user's GetCallerIdentity, net-admin's two flow-log deletions and
+    // the next day's attach. Judged against the 14 hours before it, the
+    // Kali call's address and client are both new.
     let rows: Vec<(&str, &str)> = findings
         .iter()
         .map(|finding| {
@@ -276,9 +285,11 @@ fn since_keeps_history_before_window() {
         rows,
         vec![
             ("CP09", "medium"),
+            ("DB03", "low"),
             ("P11", "high"),
             ("DE08", "info"),
-            ("DE08", "medium")
+            ("DE08", "medium"),
+            ("PE01", "high"),
         ]
     );
 }
