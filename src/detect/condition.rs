@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use polars::prelude::*;
 use serde_json::Value;
 
+use super::custom_policies::PowerfulPolicy;
 use super::event::Event;
 use super::policy::{self, PolicyDocument, TrustExposure};
 use super::rule::{ColumnCondition, JsonCondition, Match, Outcome, ValueTest, json_root};
@@ -16,6 +17,9 @@ use super::rule::{ColumnCondition, JsonCondition, Match, Outcome, ValueTest, jso
 #[derive(Debug, Clone, Default)]
 pub struct OrgContext {
     pub accounts: BTreeSet<String>,
+    /// Customer managed policies the store shows granting administrator or
+    /// escalation rights, by ARN.
+    pub powerful_policies: HashMap<String, PowerfulPolicy>,
     /// Administrator grants to groups, by (account, group name in lower
     /// case, since IAM names ignore case).
     pub admin_groups: HashMap<(String, String), Vec<GrantSpan>>,
@@ -300,8 +304,20 @@ fn value_test(test: ValueTest, value: &Value, text: &str, event: &Event, org: &O
     let trust =
         || document().map(|document| policy::analyze_trust(&document, owner, &org.accounts));
     match test {
-        ValueTest::AdminPolicyArn => policy::is_admin_policy_arn(text),
-        ValueTest::EscalationPolicyArn => policy::is_escalation_policy_arn(text),
+        ValueTest::AdminPolicyArn => {
+            policy::is_admin_policy_arn(text)
+                || org
+                    .powerful_policies
+                    .get(text)
+                    .is_some_and(|known| known.admin && known.since <= event.event_time)
+        }
+        ValueTest::EscalationPolicyArn => {
+            policy::is_escalation_policy_arn(text)
+                || org
+                    .powerful_policies
+                    .get(text)
+                    .is_some_and(|known| known.since <= event.event_time)
+        }
         ValueTest::AdminDocument => document().is_some_and(|document| document.is_near_admin()),
         ValueTest::EscalationDocument => {
             document().is_some_and(|document| document.grants_escalation())

@@ -18,6 +18,7 @@ use super::condition::{
     GrantSpan, OrgContext, json_holds, match_expression, value_text, values_at,
 };
 use super::correlate::correlate;
+use super::custom_policies;
 use super::event::{EVENT_COLUMNS, Event, events_from_frame};
 use super::finding::Finding;
 use super::follow_up::apply_follow_ups;
@@ -72,6 +73,7 @@ pub fn hunt(
     let org = OrgContext {
         accounts,
         admin_groups: admin_groups(store, options.until)?,
+        powerful_policies: custom_policies::load(scan.clone())?,
     };
     let lineage = LineageRoots::from_store(store, None, options.until)?;
 

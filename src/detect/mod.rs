@@ -3,6 +3,7 @@
 
 pub mod condition;
 pub mod correlate;
+pub mod custom_policies;
 pub mod engine;
 pub mod event;
 pub mod finding;

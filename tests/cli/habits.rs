@@ -265,13 +265,15 @@ fn since_keeps_history_before_window() {
         "info",
         "--since",
         "2026-03-02T14:00:00Z",
+        "--until",
+        "2026-03-02T17:30:00Z",
     ]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let findings = run.jsonl();
-    // Six findings end in the window: the hour-14 Kali call (two findings),
-    // ops-user's GetCallerIdentity, net-admin's two flow-log deletions and
-    // the next day's attach. Judged against the 14 hours before it, the
-    // Kali call's address and client are both new.
+    // Five findings lie in the window: the hour-14 Kali call (two
+    // findings), ops-user's GetCallerIdentity and net-admin's two flow-log
+    // deletions. Judged against the 14 hours before it, the Kali call's
+    // address and client are both new.
     let rows: Vec<(&str, &str)> = findings
         .iter()
         .map(|finding| {
@@ -289,7 +291,6 @@ fn since_keeps_history_before_window() {
             ("P11", "high"),
             ("DE08", "info"),
             ("DE08", "medium"),
-            ("PE01", "high"),
         ]
     );
 }
@@ -333,4 +334,38 @@ fn flow_logs_teardown_lowered() {
     // the same principal 20 minutes later (-2); the hour-17 one is not.
     assert_eq!(severities(&deletions), vec![(15, "info"), (17, "medium")]);
     assert!(deletions[0].2.contains("teardown"), "{}", deletions[0].2);
+}
+
+#[test]
+fn pe01_knows_custom_admin_policies() {
+    let findings = habits_findings();
+    // ops-everything allows * on *, so attaching it is PE01; ops-reader
+    // only reads S3, so attaching it is not.
+    let attached: Vec<&str> = findings
+        .iter()
+        .filter(|finding| finding["rule_id"] == "PE01" && finding["target"] == "helper")
+        .map(|finding| finding["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(attached.len(), 1, "{attached:?}");
+    let event = findings
+        .iter()
+        .find(|finding| finding["rule_id"] == "PE01" && finding["target"] == "helper")
+        .unwrap()["event_ids"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let records: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("habits").join("habits.json")).unwrap(),
+    )
+    .unwrap();
+    let record = records["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|record| record["eventID"] == event.as_str())
+        .unwrap();
+    assert_eq!(
+        record["requestParameters"]["policyArn"],
+        "arn:aws:iam::111122223333:policy/ops-everything"
+    );
 }
