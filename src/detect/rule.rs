@@ -380,15 +380,15 @@ pub enum JoinKey {
 /// Error for a rule that cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
-    #[error("cannot read rule folder {path}: {source}")]
+    #[error("cannot read rule folder {path}: {reason}")]
     ReadDir {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
-    #[error("cannot read rule file {path}: {source}")]
+    #[error("cannot read rule file {path}: {reason}")]
     ReadFile {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("invalid rule file {origin}: field `{field}`: {message}")]
     Invalid {
@@ -503,6 +503,13 @@ fn validate(rule: &Rule) -> Result<(), RuleError> {
         }
     }
     for (index, adjustment) in rule.adjust.iter().enumerate() {
+        if !(-4..=4).contains(&adjustment.change) {
+            return Err(invalid(
+                rule,
+                &format!("adjust[{index}].change"),
+                "must be between -4 and 4",
+            ));
+        }
         for (inner, condition) in adjustment.when.iter().enumerate() {
             validate_json(rule, &format!("adjust[{index}].when[{inner}]"), condition)?;
         }
@@ -680,15 +687,15 @@ impl RuleSet {
             rules.push(parse_rule(&format!("builtin:{name}"), text)?);
         }
         if let Some(dir) = user_dir {
-            let entries = std::fs::read_dir(dir).map_err(|source| RuleError::ReadDir {
+            let entries = std::fs::read_dir(dir).map_err(|reason| RuleError::ReadDir {
                 path: dir.to_path_buf(),
-                source,
+                reason,
             })?;
             let mut paths = Vec::new();
             for entry in entries {
-                let entry = entry.map_err(|source| RuleError::ReadDir {
+                let entry = entry.map_err(|reason| RuleError::ReadDir {
                     path: dir.to_path_buf(),
-                    source,
+                    reason,
                 })?;
                 let path = entry.path();
                 let is_yaml = path
@@ -701,9 +708,9 @@ impl RuleSet {
             paths.sort();
             for path in paths {
                 let text =
-                    std::fs::read_to_string(&path).map_err(|source| RuleError::ReadFile {
+                    std::fs::read_to_string(&path).map_err(|reason| RuleError::ReadFile {
                         path: path.clone(),
-                        source,
+                        reason,
                     })?;
                 rules.push(parse_rule(&path.display().to_string(), &text)?);
             }
@@ -733,6 +740,15 @@ impl RuleSet {
             };
             for (index, step) in correlation.steps.iter().enumerate() {
                 for id in &step.rules {
+                    // Correlations join the findings of other rules only, so
+                    // one naming itself would never match.
+                    if *id == rule.id {
+                        return Err(invalid(
+                            rule,
+                            &format!("correlation.steps[{index}].rules"),
+                            "a correlation cannot name itself",
+                        ));
+                    }
                     if !ids.contains(id.as_str()) && id != KEY_USE_RULE_ID {
                         return Err(invalid(
                             rule,

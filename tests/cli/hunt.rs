@@ -418,6 +418,50 @@ fn user_rule_follow_up_column_checked() {
 }
 
 #[test]
+fn user_rule_bounds_checked() {
+    let store = Store::new();
+    let head =
+        "title: t\ndescription: d\nseverity: medium\ntechnique: T1098\ntactic: persistence\n";
+    let cases = [
+        (
+            "change.yaml",
+            format!(
+                "id: U03\n{head}match:\n  event_source: iam.amazonaws.com\nadjust:\n  - when: []\n    change: 100\n    reason: r\n"
+            ),
+            "adjust[0].change",
+        ),
+        (
+            "self.yaml",
+            format!(
+                "id: U04\n{head}correlation:\n  window_minutes: 10\n  steps:\n    - {{rules: [U04], key: target}}\n    - {{rules: [P01], key: target}}\n"
+            ),
+            "correlation.steps[0].rules",
+        ),
+    ];
+    for (file, text, field) in cases {
+        let dir = store.scratch(file);
+        fs::write(dir.join(file), text).unwrap();
+        let run = store.run(&["rules", "list", "--rules", dir.to_str().unwrap()]);
+        assert_eq!(run.code, Some(2), "{file}");
+        assert!(run.stderr.contains(file), "{}", run.stderr);
+        assert!(run.stderr.contains(field), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn missing_rules_folder_reason_once() {
+    let store = Store::new();
+    let run = store.run(&["rules", "list", "--rules", "/nonexistent-rules"]);
+    assert_eq!(run.code, Some(2));
+    assert_eq!(
+        run.stderr.matches("No such file or directory").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn user_rule_finds_events() {
     let store = Store::new();
     store.ingest_ok(&[fixture("benign")]);

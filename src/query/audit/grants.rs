@@ -109,6 +109,9 @@ struct Tracker {
     members: HashMap<(String, String), BTreeSet<String>>,
     /// When each principal was created in the window.
     created: HashMap<PrincipalKey, Micros>,
+    /// False when only grants to users, roles and groups themselves are
+    /// wanted, not the ones group members get through them.
+    expand_members: bool,
 }
 
 impl Tracker {
@@ -183,6 +186,9 @@ impl Tracker {
 
     /// Gives the administrator grant of `group` to its known members.
     fn grant_members(&mut self, change: &IamChange, account: &str, group: &str) {
+        if !self.expand_members {
+            return;
+        }
         let members: Vec<String> = self
             .members
             .get(&(account.to_string(), group.to_string()))
@@ -218,7 +224,22 @@ fn principal_of(change: &IamChange) -> Option<PrincipalKey> {
 /// Replays the IAM changes in time order and returns every administrator
 /// grant, with its removal when the window shows one.
 pub(super) fn admin_grants(changes: &[IamChange]) -> Vec<AdminGrant> {
-    let mut tracker = Tracker::default();
+    replay(changes, true)
+}
+
+/// Like [`admin_grants`] without the grants members get through a group.
+/// Each change of a group's access would add one grant per member, so an
+/// intruder toggling a policy on a large group could grow the list without
+/// bound.
+pub(super) fn direct_admin_grants(changes: &[IamChange]) -> Vec<AdminGrant> {
+    replay(changes, false)
+}
+
+fn replay(changes: &[IamChange], expand_members: bool) -> Vec<AdminGrant> {
+    let mut tracker = Tracker {
+        expand_members,
+        ..Tracker::default()
+    };
     for change in changes {
         let principal = principal_of(change);
         let account = change.account_id.clone().unwrap_or_default();

@@ -225,7 +225,7 @@ pub fn group_admin_grants(
         return Ok(Vec::new());
     };
     let changes = grants::read_changes(&load::iam_changes(frame)?)?;
-    Ok(grants::admin_grants(&changes)
+    Ok(grants::direct_admin_grants(&changes)
         .into_iter()
         .filter(|grant| grant.principal_kind == PrincipalKind::Group)
         .collect())

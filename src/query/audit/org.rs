@@ -8,10 +8,10 @@ use crate::detect::policy::is_account_id;
 /// Errors reading an accounts file.
 #[derive(Debug, thiserror::Error)]
 pub enum OrgAccountsError {
-    #[error("cannot read the accounts file {path}: {source}")]
+    #[error("cannot read the accounts file {path}: {reason}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("invalid accounts file {path}, line {line}: {text:?} is not a 12-digit account id")]
     InvalidLine {
@@ -27,9 +27,9 @@ pub enum OrgAccountsError {
 /// lines and text after `#` are ignored, and a name may follow the id after
 /// a space or comma), or the JSON output of `aws organizations list-accounts`.
 pub fn read_org_accounts(path: &Path) -> Result<BTreeSet<String>, OrgAccountsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| OrgAccountsError::Read {
+    let text = std::fs::read_to_string(path).map_err(|reason| OrgAccountsError::Read {
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     if text.trim_start().starts_with('{') {
         return read_json(path, &text);

@@ -11,10 +11,10 @@ use serde::Deserialize;
 /// Errors reading a ranges file.
 #[derive(Debug, thiserror::Error)]
 pub enum AwsRangesError {
-    #[error("cannot read the AWS ranges file {path}: {source}")]
+    #[error("cannot read the AWS ranges file {path}: {reason}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("invalid AWS ranges file {path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
@@ -70,9 +70,9 @@ pub fn read_aws_ranges(path: &Path) -> Result<AwsRanges, AwsRangesError> {
         path: path.to_path_buf(),
         reason,
     };
-    let text = std::fs::read_to_string(path).map_err(|source| AwsRangesError::Read {
+    let text = std::fs::read_to_string(path).map_err(|reason| AwsRangesError::Read {
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     let file: RangesFile = serde_json::from_str(&text).map_err(|err| {
         invalid(format!(
