@@ -9,9 +9,10 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::policy::PolicyDocument;
-use crate::query::{text_values, time_values};
+use crate::query::{successful_calls, text_values, time_values};
 
-/// What a customer managed policy grants, from the time a document made it so.
+/// The rights a customer managed policy grants, from the time a document
+/// gave them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PowerfulPolicy {
     /// UTC microseconds of the first event that gave it the document.
@@ -22,17 +23,8 @@ pub struct PowerfulPolicy {
 
 /// Reads the powerful customer managed policies, by ARN, with one filter.
 pub fn load(scan: LazyFrame) -> PolarsResult<HashMap<String, PowerfulPolicy>> {
-    let frame = scan
-        .filter(
-            col("event_source")
-                .eq(lit("iam.amazonaws.com"))
-                .and(
-                    col("event_name")
-                        .eq(lit("CreatePolicy"))
-                        .or(col("event_name").eq(lit("CreatePolicyVersion"))),
-                )
-                .and(col("error_code").is_null()),
-        )
+    let calls = ["CreatePolicy", "CreatePolicyVersion"];
+    let frame = successful_calls(scan, "iam.amazonaws.com", &calls)
         .select([
             col("event_time"),
             col("event_name"),

@@ -1,6 +1,5 @@
-//! What each principal and each long-term key usually does, read from the
-//! store, so the severity model can tell a principal's routine from a
-//! first-time move.
+//! The earlier behaviour of each principal, read from the store, so the
+//! severity model can tell a principal's routine from a first-time move.
 //!
 //! A *client* is a user agent with its version numbers and per-call tokens
 //! removed: `aws-cli/2.17.18 … os/linux#6.5.0-1025-azure … md/command#s3.ls`
@@ -27,7 +26,7 @@ use polars::prelude::*;
 
 use super::event::Event;
 use super::finding::Finding;
-use crate::query::{text_values, time_values};
+use crate::query::{successful_calls, text_values, time_values};
 
 /// User-agent tokens that change from call to call of the same tool.
 const PER_CALL_TOKENS: &[&str] = &["api/", "md/command#", "m/"];
@@ -196,17 +195,8 @@ impl Habits {
     }
 
     fn read_created(&mut self, scan: LazyFrame) -> PolarsResult<()> {
-        let frame = scan
-            .filter(
-                col("event_source")
-                    .eq(lit("iam.amazonaws.com"))
-                    .and(
-                        col("event_name")
-                            .eq(lit("CreateUser"))
-                            .or(col("event_name").eq(lit("CreateRole"))),
-                    )
-                    .and(col("error_code").is_null()),
-            )
+        let calls = ["CreateUser", "CreateRole"];
+        let frame = successful_calls(scan, "iam.amazonaws.com", &calls)
             .select([
                 col("event_time"),
                 col("recipient_account_id"),

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::finding::Finding;
-use crate::query::{text_values, time_values};
+use crate::query::{successful_calls, text_values, time_values};
 
 /// How long after a key's creation switching off the user's older key still
 /// counts as rotating it.
@@ -39,18 +39,8 @@ impl SwitchOffs {
     /// Reads every successful key deactivation, reactivation and deletion
     /// with one filter, then when each key involved was first seen.
     pub fn load(scan: LazyFrame) -> PolarsResult<SwitchOffs> {
-        let frame = scan
-            .clone()
-            .filter(
-                col("event_source")
-                    .eq(lit("iam.amazonaws.com"))
-                    .and(
-                        col("event_name")
-                            .eq(lit("UpdateAccessKey"))
-                            .or(col("event_name").eq(lit("DeleteAccessKey"))),
-                    )
-                    .and(col("error_code").is_null()),
-            )
+        let calls = ["UpdateAccessKey", "DeleteAccessKey"];
+        let frame = successful_calls(scan.clone(), "iam.amazonaws.com", &calls)
             .select([
                 col("event_time"),
                 col("event_name"),

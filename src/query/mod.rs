@@ -17,6 +17,16 @@ pub fn is_one_of<S: AsRef<str>>(column: &str, values: &[S]) -> Expr {
     col(column).is_in(list, false)
 }
 
+/// Keeps the successful calls of `event_source` named one of `names`.
+pub fn successful_calls(scan: LazyFrame, event_source: &str, names: &[&str]) -> LazyFrame {
+    scan.filter(
+        col("event_source")
+            .eq(lit(event_source.to_string()))
+            .and(is_one_of("event_name", names).fill_null(false))
+            .and(col("error_code").is_null()),
+    )
+}
+
 /// Reads a string column as owned text, one value per row.
 pub fn text_values(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
     Ok(frame

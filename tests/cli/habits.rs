@@ -34,6 +34,19 @@ fn of_rule(findings: &[Value], rule: &str) -> Vec<(u32, String, String)> {
     rows
 }
 
+/// Returns the fixture record with this eventID, read from the file.
+fn fixture_record(event_id: &str) -> Value {
+    let text = std::fs::read_to_string(fixture("habits").join("habits.json")).unwrap();
+    let records: Value = serde_json::from_str(&text).unwrap();
+    records["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|record| record["eventID"] == event_id)
+        .unwrap()
+        .clone()
+}
+
 fn severities(rows: &[(u32, String, String)]) -> Vec<(u32, &str)> {
     rows.iter()
         .map(|(hour, severity, _)| (*hour, severity.as_str()))
@@ -312,17 +325,7 @@ fn pe04_knows_groups_made_admin() {
             .unwrap()
             .starts_with("AddUserToGroup by arn:aws:iam::111122223333:user/admin-ann")
     );
-    let event = joins[0]["event_ids"].as_str().unwrap();
-    let records: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("habits").join("habits.json")).unwrap(),
-    )
-    .unwrap();
-    let record = records["Records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|record| record["eventID"] == event)
-        .unwrap();
+    let record = fixture_record(joins[0]["event_ids"].as_str().unwrap());
     assert_eq!(record["requestParameters"]["groupName"], "ops-team");
 }
 
@@ -347,23 +350,11 @@ fn pe01_knows_custom_admin_policies() {
         .map(|finding| finding["summary"].as_str().unwrap())
         .collect();
     assert_eq!(attached.len(), 1, "{attached:?}");
-    let event = findings
+    let finding = findings
         .iter()
         .find(|finding| finding["rule_id"] == "PE01" && finding["target"] == "helper")
-        .unwrap()["event_ids"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let records: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("habits").join("habits.json")).unwrap(),
-    )
-    .unwrap();
-    let record = records["Records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|record| record["eventID"] == event.as_str())
         .unwrap();
+    let record = fixture_record(finding["event_ids"].as_str().unwrap());
     assert_eq!(
         record["requestParameters"]["policyArn"],
         "arn:aws:iam::111122223333:policy/ops-everything"
