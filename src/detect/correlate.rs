@@ -1,7 +1,7 @@
 //! Correlations: ordered (or unordered) sequences of findings joined on a
 //! key within a time window, such as CreateUser(U) then an admin policy on U.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::finding::Finding;
 use super::rule::{Correlation, JoinKey, Rule, RuleSet, Step, Tactic};
@@ -38,6 +38,23 @@ fn join_value(key: JoinKey, finding: &Finding) -> Option<&str> {
 fn correlate_rule(rule: &Rule, correlation: &Correlation, findings: &[&Finding]) -> Vec<Finding> {
     let window = correlation.window_minutes.saturating_mul(60_000_000);
     let first_step = &correlation.steps[0];
+    // Per later step, its accepted findings by join value, in time order, so
+    // each lookup is a binary search rather than a pass over every finding.
+    let indexes: Vec<HashMap<&str, Vec<&Finding>>> = correlation.steps[1..]
+        .iter()
+        .map(|step| {
+            let mut index: HashMap<&str, Vec<&Finding>> = HashMap::new();
+            for finding in findings
+                .iter()
+                .filter(|finding| step_accepts(step, finding))
+            {
+                if let Some(value) = join_value(step.key, finding) {
+                    index.entry(value).or_default().push(finding);
+                }
+            }
+            index
+        })
+        .collect();
     let mut seen_keys = BTreeSet::new();
     let mut result = Vec::new();
     for start in findings
@@ -52,21 +69,25 @@ fn correlate_rule(rule: &Rule, correlation: &Correlation, findings: &[&Finding])
         }
         let mut chain = vec![*start];
         let mut previous_time = start.first_event_time;
-        for step in &correlation.steps[1..] {
-            let next = findings.iter().find(|candidate| {
-                let in_window = if correlation.ordered {
-                    candidate.first_event_time >= previous_time
-                        && candidate.first_event_time - start.first_event_time <= window
-                } else {
-                    (candidate.first_event_time - start.first_event_time).abs() <= window
-                };
-                in_window
-                    && step_accepts(step, candidate)
-                    && join_value(step.key, candidate) == Some(key)
-                    && !chain
+        for index in &indexes {
+            let Some(candidates) = index.get(key) else {
+                break;
+            };
+            let lower = if correlation.ordered {
+                previous_time
+            } else {
+                start.first_event_time.saturating_sub(window)
+            };
+            let upper = start.first_event_time.saturating_add(window);
+            let from = candidates.partition_point(|candidate| candidate.first_event_time < lower);
+            let next = candidates[from..]
+                .iter()
+                .take_while(|candidate| candidate.first_event_time <= upper)
+                .find(|candidate| {
+                    !chain
                         .iter()
                         .any(|linked| std::ptr::eq(*linked, **candidate))
-            });
+                });
             match next {
                 Some(next) => {
                     previous_time = next.first_event_time;
