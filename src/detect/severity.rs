@@ -193,13 +193,21 @@ pub fn apply_new_ip_context(
     }
 }
 
-/// Marks every finding in an implicated lineage and raises the ones that are
-/// not correlations by one level. A lineage is implicated when it has a high
+/// How long before a lineage's first high finding its findings are still
+/// raised, for the reconnaissance that leads up to it.
+const RAISE_LEAD: i64 = 3_600_000_000;
+
+/// Marks every finding in an implicated lineage and raises by one level the
+/// ones that are not correlations and end at most [`RAISE_LEAD`] before the
+/// lineage's first high finding. A lineage is implicated when it has a high
 /// or critical correlation finding, or high or critical findings from two or
 /// more rules.
 pub fn apply_lineage_raise(findings: &mut [Finding]) {
+    // Per root: the rules of its high findings, and when its earliest high
+    // finding began.
     let mut high_rules: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let mut implicated: BTreeSet<String> = BTreeSet::new();
+    let mut correlated: BTreeSet<String> = BTreeSet::new();
+    let mut first_high: HashMap<String, i64> = HashMap::new();
     for finding in findings.iter().filter(|finding| finding.report) {
         let Some(root) = &finding.lineage_root_access_key_id else {
             continue;
@@ -207,8 +215,12 @@ pub fn apply_lineage_raise(findings: &mut [Finding]) {
         if finding.severity < Severity::High {
             continue;
         }
+        first_high
+            .entry(root.clone())
+            .and_modify(|first| *first = (*first).min(finding.first_event_time))
+            .or_insert(finding.first_event_time);
         if finding.tactic == Tactic::Correlation {
-            implicated.insert(root.clone());
+            correlated.insert(root.clone());
         } else {
             high_rules
                 .entry(root.clone())
@@ -216,12 +228,12 @@ pub fn apply_lineage_raise(findings: &mut [Finding]) {
                 .insert(finding.rule_id.clone());
         }
     }
-    implicated.extend(
-        high_rules
-            .into_iter()
-            .filter(|(_, rules)| rules.len() >= 2)
-            .map(|(root, _)| root),
-    );
+    let implicated: BTreeSet<String> = high_rules
+        .into_iter()
+        .filter(|(_, rules)| rules.len() >= 2)
+        .map(|(root, _)| root)
+        .chain(correlated)
+        .collect();
     for finding in findings.iter_mut() {
         let Some(root) = finding.lineage_root_access_key_id.clone() else {
             continue;
@@ -230,7 +242,12 @@ pub fn apply_lineage_raise(findings: &mut [Finding]) {
             continue;
         }
         finding.implicated = true;
-        if finding.tactic != Tactic::Correlation {
+        // The key's routine use long before the first high finding (a CI
+        // pipeline deploying before its key leaked) is not raised.
+        let since = first_high
+            .get(&root)
+            .map_or(i64::MIN, |&first| first - RAISE_LEAD);
+        if finding.tactic != Tactic::Correlation && finding.last_event_time >= since {
             finding.shift(1, format!("lineage of {root} implicated"));
         }
     }

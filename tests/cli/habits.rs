@@ -360,3 +360,36 @@ fn pe01_knows_custom_admin_policies() {
         "arn:aws:iam::111122223333:policy/ops-everything"
     );
 }
+
+#[test]
+fn lineage_raise_skips_routine_before_it() {
+    let findings = habits_findings();
+    // admin-bob's lineage is implicated from 06:10 (C03). Its secret read
+    // at 02:10 ended hours before and keeps EX04-SSM's medium; the one at
+    // 05:30 falls within the hour before and is raised to high.
+    let reads: Vec<(String, String, String)> = findings
+        .iter()
+        .filter(|finding| {
+            finding["rule_id"] == "EX04-SSM"
+                && finding["lineage_root_access_key_id"] == "AKIAHABITSADMINBOB01"
+        })
+        .map(|finding| {
+            (
+                finding["first_event_time"].as_str().unwrap().to_string(),
+                finding["severity"].as_str().unwrap().to_string(),
+                finding["summary"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert_eq!(reads[0].0, "2026-03-02T02:10:00Z");
+    assert_eq!(reads[0].1, "medium");
+    assert!(!reads[0].2.contains("implicated"), "{}", reads[0].2);
+    assert_eq!(reads[1].0, "2026-03-02T05:30:00Z");
+    assert_eq!(reads[1].1, "high");
+    assert!(
+        reads[1]
+            .2
+            .contains("lineage of AKIAHABITSADMINBOB01 implicated")
+    );
+}
