@@ -136,7 +136,7 @@ pub struct HuntArgs {
     #[arg(long, value_enum, default_value_t = Severity::Low)]
     pub min_severity: Severity,
 
-    /// A folder of extra rule files (`*.yaml`), loaded after the built-in rules.
+    /// A folder of extra rule files (`*.yaml` or `*.yml`), loaded after the built-in rules.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
 
@@ -173,7 +173,7 @@ pub enum RulesCommand {
 
 #[derive(Debug, Args)]
 pub struct RulesListArgs {
-    /// A folder of extra rule files (`*.yaml`) to validate and list.
+    /// A folder of extra rule files (`*.yaml` or `*.yml`) to validate and list.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
 

@@ -379,6 +379,9 @@ fn caller_name(finding: &Finding, event: &Event) -> String {
     }
 }
 
+/// A threshold run's group: the `group_by` values and the lineage root.
+type RunKey<'a> = (Vec<Option<&'a str>>, Option<String>);
+
 /// Groups matched events and reports each run of at least `min` events (or
 /// distinct values) within the window once.
 fn threshold_findings(
@@ -389,14 +392,19 @@ fn threshold_findings(
     org: &OrgContext,
     lineage: &LineageRoots,
 ) -> Vec<Finding> {
-    let mut groups: HashMap<Vec<Option<&str>>, Vec<&Event>> = HashMap::new();
+    // Runs never mix lineages: one user's calls with a leaked key and with
+    // its replacement are two runs, each with its own root.
+    let mut groups: HashMap<RunKey, Vec<&Event>> = HashMap::new();
     for event in events {
-        let key = threshold
+        let columns = threshold
             .group_by
             .iter()
             .map(|column| event.column_text(column))
             .collect();
-        groups.entry(key).or_default().push(event);
+        let root = event
+            .column_text("access_key_id")
+            .and_then(|key| lineage.root(key));
+        groups.entry((columns, root)).or_default().push(event);
     }
     let window = threshold.window_minutes.saturating_mul(60_000_000);
     let mut findings = Vec::new();

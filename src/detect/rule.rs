@@ -426,14 +426,20 @@ pub fn parse_rule(origin: &str, text: &str) -> Result<Rule, RuleError> {
     let deserializer = serde_yaml_ng::Deserializer::from_str(text);
     let mut rule: Rule = serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let field = error.path().to_string();
+        let message = error.into_inner().to_string();
+        // The YAML error repeats the path the message already names.
+        let message = message
+            .strip_prefix(&format!("{field}: "))
+            .map_or(message.clone(), str::to_string);
+        let field = match field.as_str() {
+            "." => "(top level)".to_string(),
+            "?" => "(YAML syntax)".to_string(),
+            _ => field,
+        };
         RuleError::Invalid {
             origin: origin.to_string(),
-            field: if field == "." {
-                "(top level)".into()
-            } else {
-                field
-            },
-            message: error.into_inner().to_string(),
+            field,
+            message,
         }
     })?;
     rule.origin = origin.to_string();

@@ -394,3 +394,38 @@ fn org_accounts_mark_outside_callers() {
     assert_eq!(missing.code, Some(2));
     assert!(missing.stderr.contains("absent.txt"), "{}", missing.stderr);
 }
+
+#[test]
+fn sample_runs_keep_to_one_lineage() {
+    let report = sample().json();
+    // ci-deployer's GetCallerIdentity calls come from the leaked key and,
+    // after the rotation, from its replacement. A DB03 run attributed to the
+    // leaked key holds only calls the records show made with a key of its
+    // lineage.
+    let records = sample_records();
+    let lineage = lineage_keys(&report, LEAKED);
+    assert!(!lineage.contains("AKIAEXAMPLEROTATED06"));
+    let key_of = |event_id: &str| {
+        records
+            .iter()
+            .find(|record| record["eventID"] == event_id)
+            .and_then(|record| pointer_text(record, "/userIdentity/accessKeyId"))
+    };
+    let runs: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| {
+            finding["rule_id"] == "DB03"
+                && finding["lineage_root_access_key_id"] == LEAKED
+                && text(&finding["principal_arn"]).ends_with("user/ci-deployer")
+        })
+        .collect();
+    assert!(!runs.is_empty());
+    for run in runs {
+        for event_id in text(&run["event_ids"]).split(' ') {
+            let key = key_of(event_id).unwrap();
+            assert!(lineage.contains(&key), "{event_id} made with {key}");
+        }
+    }
+}

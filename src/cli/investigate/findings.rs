@@ -26,8 +26,19 @@ const GROUP_COLUMNS: &[&str] = &[
     "summary",
 ];
 
-/// Most distinct rule titles listed as the reasons a key is implicated.
+/// Most distinct rule titles the terminal summary lists as the reasons a
+/// key is implicated; the report files list them all.
 const REASONS_SHOWN: usize = 8;
+
+/// Returns the reasons the terminal summary shows: the first
+/// [`REASONS_SHOWN`], then how many more there are.
+pub fn shown_reasons(reasons: &[String]) -> Vec<String> {
+    let mut shown: Vec<String> = reasons.iter().take(REASONS_SHOWN).cloned().collect();
+    if reasons.len() > REASONS_SHOWN {
+        shown.push(format!("and {} more rules", reasons.len() - REASONS_SHOWN));
+    }
+    shown
+}
 
 /// Findings as report sections and data, and the keys they implicate.
 pub struct HuntResult {
@@ -113,13 +124,6 @@ pub fn run_hunt(
             if !reasons.contains(&reason) {
                 reasons.push(reason);
             }
-        }
-    }
-    for reasons in implicating.values_mut() {
-        if reasons.len() > REASONS_SHOWN {
-            let more = reasons.len() - REASONS_SHOWN;
-            reasons.truncate(REASONS_SHOWN);
-            reasons.push(format!("and {more} more rules"));
         }
     }
 

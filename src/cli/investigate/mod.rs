@@ -382,7 +382,7 @@ fn print_summary(
             out,
             "{} — {}",
             escape_for_terminal(&credential.access_key_id),
-            escape_for_terminal(&credential.reasons.join("; "))
+            escape_for_terminal(&findings::shown_reasons(&credential.reasons).join("; "))
         )?;
         // The tree text is escaped line by line when rendered.
         for line in credential.tree_text.lines() {
