@@ -429,3 +429,30 @@ fn sample_runs_keep_to_one_lineage() {
         }
     }
 }
+
+#[test]
+fn empty_source_folder_warns() {
+    let store = Store::new();
+    let empty = store.scratch("empty-source");
+    let report = store.scratch("report");
+    let run = Run::from_command(
+        store
+            .command()
+            .arg("investigate")
+            .arg(&empty)
+            .arg("-o")
+            .arg(&report),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(empty.to_str().unwrap()),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("no object found here"),
+        "{}",
+        run.stderr
+    );
+}

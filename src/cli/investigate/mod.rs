@@ -70,6 +70,15 @@ pub fn run(cli: &Cli, args: &InvestigateArgs) -> anyhow::Result<Outcome> {
         }
     }
 
+    if ingested.objects_found == 0 {
+        // A wrong folder or prefix must not pass for a quiet account.
+        for source in &args.sources {
+            reporter.warn(
+                source,
+                "no object found here; the report covers only what the store already held",
+            );
+        }
+    }
     if ingested.objects_found > 0 && ingested.failed == ingested.objects_found {
         anyhow::bail!("no source object could be read, so there is nothing to investigate");
     }
