@@ -8,7 +8,9 @@
 //! 3. JSON-path conditions run only on those rows.
 //! 4. Aggregate analyses, key-use lookups and the lineage edges are polars
 //!    group-bys and filters over the same scan.
-//! 5. The severity model, then correlations, then the lineage raise.
+//! 5. The severity model: follow-up events, the principals' history (usual
+//!    findings, trusted clients, key rotations, new addresses), then
+//!    correlations, then the lineage raise.
 
 use std::collections::{BTreeSet, HashMap};
 

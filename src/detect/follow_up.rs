@@ -9,7 +9,7 @@ use polars::prelude::*;
 
 use super::finding::Finding;
 use super::rule::{FollowUp, Rule};
-use crate::query::{text_values, time_values};
+use crate::query::{is_one_of, text_values, time_values};
 
 /// Times of the follow-up events, by the values of the `same` columns.
 type FollowUpTimes = HashMap<Vec<Option<String>>, Vec<i64>>;
@@ -57,12 +57,13 @@ pub fn apply_follow_ups(
 fn follow_up_times(scan: LazyFrame, follow_up: &FollowUp) -> PolarsResult<FollowUpTimes> {
     let names = follow_up.event_name.values();
     let sources = follow_up.event_source.values();
+    // An empty list (no `event_source` given) lets every value through.
     let any_of = |column: &str, values: &[String]| {
-        values
-            .iter()
-            .map(|value| col(column).eq(lit(value.clone())))
-            .reduce(|any, next| any.or(next))
-            .unwrap_or(lit(true))
+        if values.is_empty() {
+            lit(true)
+        } else {
+            is_one_of(column, values).fill_null(false)
+        }
     };
     let mut columns = vec![col("event_time")];
     columns.extend(

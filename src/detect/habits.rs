@@ -26,7 +26,7 @@ use polars::prelude::*;
 
 use super::event::Event;
 use super::finding::Finding;
-use crate::query::{successful_calls, text_values, time_values};
+use crate::query::{is_one_of, successful_calls, text_values, time_values};
 
 /// User-agent tokens that change from call to call of the same tool.
 const PER_CALL_TOKENS: &[&str] = &["api/", "md/command#", "m/"];
@@ -215,7 +215,8 @@ impl Habits {
                 (None, None) => continue,
             };
             if let (Some(account), Some(time)) = (accounts[row].clone(), times[row]) {
-                keep_earliest(&mut self.created, (account, name), time);
+                let first = self.created.entry((account, name)).or_insert(time);
+                *first = (*first).min(time);
             }
         }
         Ok(())
@@ -319,31 +320,14 @@ pub fn usual_counts(findings: &[Finding]) -> Vec<usize> {
 fn principal_rows(scan: LazyFrame, principals: &BTreeSet<&str>) -> LazyFrame {
     // Outside callers have no ARN, and their key drops the session name
     // from `principal_id`, so every row without an ARN is a candidate.
-    let candidate = one_of("session_issuer_arn", principals)
-        .or(one_of("principal_arn", principals))
+    let principals: Vec<&str> = principals.iter().copied().collect();
+    let one_of = |column: &str| is_one_of(column, &principals).fill_null(false);
+    let candidate = one_of("session_issuer_arn")
+        .or(one_of("principal_arn"))
         .or(col("principal_arn").is_null());
     scan.filter(candidate)
         .with_column(principal_key_expr())
-        .filter(one_of("principal_key", principals))
-}
-
-fn one_of(column: &str, values: &BTreeSet<&str>) -> Expr {
-    let values = Series::new(
-        "values".into(),
-        values
-            .iter()
-            .map(|value| value.to_string())
-            .collect::<Vec<_>>(),
-    );
-    col(column)
-        .is_in(lit(values).implode(false), false)
-        .fill_null(false)
-}
-
-fn keep_earliest<K: std::hash::Hash + Eq>(map: &mut HashMap<K, i64>, key: K, time: i64) {
-    map.entry(key)
-        .and_modify(|first| *first = (*first).min(time))
-        .or_insert(time);
+        .filter(one_of("principal_key"))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::finding::Finding;
-use crate::query::{successful_calls, text_values, time_values};
+use crate::query::{is_one_of, successful_calls, text_values, time_values};
 
 /// How long after a key's creation switching off the user's older key still
 /// counts as rotating it.
@@ -50,6 +50,7 @@ impl SwitchOffs {
                 col("request_parameters"),
             ])
             .collect()?;
+
         let times = time_values(&frame, "event_time")?;
         let names = text_values(&frame, "event_name")?;
         let accounts = text_values(&frame, "recipient_account_id")?;
@@ -57,6 +58,7 @@ impl SwitchOffs {
         let callers = text_values(&frame, "user_name")?;
         let parameters = text_values(&frame, "request_parameters")?;
         let mut switch_offs = SwitchOffs::default();
+
         for row in 0..frame.height() {
             let Some(request) = parameters[row]
                 .as_deref()
@@ -79,6 +81,7 @@ impl SwitchOffs {
                     .push(time);
                 continue;
             }
+
             let deactivated =
                 names[row].as_deref() == Some("DeleteAccessKey") || status == Some("Inactive");
             // Without `userName` the caller acted on its own keys.
@@ -96,6 +99,7 @@ impl SwitchOffs {
                     access_key_id: key.to_string(),
                 });
         }
+
         switch_offs.read_first_seen(scan)?;
         Ok(switch_offs)
     }
@@ -111,24 +115,12 @@ impl SwitchOffs {
         if keys.is_empty() {
             return Ok(());
         }
-        let keys = lit(Series::new("keys".into(), keys)).implode(false);
-        let key = coalesce(&[
-            when(
-                col("access_key_id")
-                    .is_in(keys.clone(), false)
-                    .fill_null(false),
-            )
-            .then(col("access_key_id"))
-            .otherwise(lit(NULL).cast(DataType::String)),
-            when(
-                col("minted_access_key_id")
-                    .is_in(keys, false)
-                    .fill_null(false),
-            )
-            .then(col("minted_access_key_id"))
-            .otherwise(lit(NULL).cast(DataType::String)),
-        ])
-        .alias("key");
+        let key_in = |column: &str| {
+            when(is_one_of(column, &keys).fill_null(false))
+                .then(col(column))
+                .otherwise(lit(NULL).cast(DataType::String))
+        };
+        let key = coalesce(&[key_in("access_key_id"), key_in("minted_access_key_id")]).alias("key");
         let frame = scan
             .select([key, col("event_time")])
             .filter(col("key").is_not_null())

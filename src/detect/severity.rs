@@ -134,7 +134,7 @@ enum AddressChange {
 
 /// Weighs the new source IPs of long-term keys. The finding of a pair (from
 /// one of the `new_ip_rules`) is lowered by one level unless both the
-/// address and the client are new to the key. Such a pair raises every
+/// address and the client are new to the key's user. Such a pair raises every
 /// later finding of the key from that address by one level instead.
 /// A key needs [`ESTABLISHED`] of history before either is judged.
 pub fn apply_new_ip_context(

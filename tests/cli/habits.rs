@@ -138,6 +138,7 @@ fn iac_discount_needs_known_tool() {
         })
         .collect();
     assert_eq!(attach.len(), 3);
+
     // tf-runner used Terraform in the store's first 12 hours, its baseline,
     // so PE01 (high) drops to medium.
     let pipeline = attach
@@ -151,6 +152,7 @@ fn iac_discount_needs_known_tool() {
             .unwrap()
             .contains("IaC or CI tool trusted for this principal")
     );
+
     // ops-user worked with aws-cli on macOS from hour 0; its first Terraform
     // call comes at hour 13, after the baseline.
     let human = attach
@@ -159,6 +161,7 @@ fn iac_discount_needs_known_tool() {
         .unwrap();
     assert_eq!(human["severity"], "high");
     assert!(!human["summary"].as_str().unwrap().contains("IaC"));
+
     // The next day Terraform is 14 hours old for ops-user but was used in
     // two hours only, fewer than the three that make a client trusted.
     let later = attach

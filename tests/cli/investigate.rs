@@ -405,6 +405,7 @@ fn sample_runs_keep_to_one_lineage() {
     let records = sample_records();
     let lineage = lineage_keys(&report, LEAKED);
     assert!(!lineage.contains("AKIAEXAMPLEROTATED06"));
+
     let key_of = |event_id: &str| {
         records
             .iter()
@@ -422,6 +423,7 @@ fn sample_runs_keep_to_one_lineage() {
         })
         .collect();
     assert!(!runs.is_empty());
+
     for run in runs {
         for event_id in text(&run["event_ids"]).split(' ') {
             let key = key_of(event_id).unwrap();

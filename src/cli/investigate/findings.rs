@@ -33,11 +33,11 @@ const REASONS_SHOWN: usize = 8;
 /// Returns the reasons the terminal summary shows: the first
 /// [`REASONS_SHOWN`], then how many more there are.
 pub fn shown_reasons(reasons: &[String]) -> Vec<String> {
-    let mut shown: Vec<String> = reasons.iter().take(REASONS_SHOWN).cloned().collect();
+    let mut listed: Vec<String> = reasons.iter().take(REASONS_SHOWN).cloned().collect();
     if reasons.len() > REASONS_SHOWN {
-        shown.push(format!("and {} more rules", reasons.len() - REASONS_SHOWN));
+        listed.push(format!("and {} more rules", reasons.len() - REASONS_SHOWN));
     }
-    shown
+    listed
 }
 
 /// Findings as report sections and data, and the keys they implicate.
